@@ -1,0 +1,24 @@
+# Two entry points: `make demo` (a b2n sweep on the built-in world) and `make test`.
+# Both create .venv on first use; torch 2.13.0 is installed first when no torch is importable.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.sept-installed
+
+.PHONY: setup demo test lint
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -c "import torch" 2>/dev/null || $(PY) -m pip install -q torch==2.13.0
+	$(PY) -m pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+demo: setup
+	$(PY) sweeps/b2n.py $(ARGS)
+
+test: setup
+	$(PY) -m pytest -q $(ARGS)
+
+lint: setup
+	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .

@@ -1,0 +1,7 @@
+"""Frozen audio-language models behind the :class:`FrozenALM` interface, one file per backbone."""
+
+from sept_ray.backbones import tiny  # noqa: F401  (registers "tiny-alm")
+from sept_ray.backbones.base import FrozenALM, TokenBatch
+from sept_ray.backbones.registry import BACKBONES, build_backbone
+
+__all__ = ["BACKBONES", "FrozenALM", "TokenBatch", "build_backbone"]

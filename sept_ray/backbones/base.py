@@ -1,0 +1,128 @@
+"""The FrozenALM interface: every method and the SE loss talk to a backbone only through it.
+
+Shapes: B clips, S samples, P prompts, L tokens, W token-embedding width, D joint-space width.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cached_property
+
+import torch
+from torch import nn
+
+
+@dataclass
+class TokenBatch:
+    """Tokenized prompts, padded to the longest one (not to a fixed length).
+
+    ``ids``/``mask``: long [P, L]; context slots are positions ``ctx_start .. ctx_start + n_ctx - 1``
+    of every row (their ids are placeholders whose embeddings a method replaces); ``pool_index``:
+    long [P], the position a pooled-token model reads (its end-of-text token).
+    """
+
+    ids: torch.Tensor
+    mask: torch.Tensor
+    pool_index: torch.Tensor
+    ctx_start: int
+    n_ctx: int
+
+    def to(self, device: torch.device | str) -> TokenBatch:
+        """A copy on ``device``."""
+        return TokenBatch(
+            ids=self.ids.to(device),
+            mask=self.mask.to(device),
+            pool_index=self.pool_index.to(device),
+            ctx_start=self.ctx_start,
+            n_ctx=self.n_ctx,
+        )
+
+    def __len__(self) -> int:
+        return int(self.ids.shape[0])
+
+
+class FrozenALM(nn.Module, ABC):
+    """A frozen audio-language model: audio tower, text tower, one joint space.
+
+    Both towers are always in eval mode and never receive gradients: ``train()`` keeps them in eval.
+    Gradients flow only from text features back to the token embeddings passed to
+    :meth:`encode_text_embeds`.
+    """
+
+    name: str
+    sample_rate: int  # Hz of the waveforms encode_audio expects
+    clip_seconds: float  # clip length encode_audio expects
+    embed_dim: int  # D
+    ctx_width: int  # W
+    logit_scale: float  # logits = logit_scale * cosine
+
+    def freeze(self) -> None:
+        """Turn off gradients and put every sub-module in eval mode (call at the end of __init__)."""
+        for parameter in self.parameters():
+            parameter.requires_grad_(False)
+        super().train(False)
+
+    def train(self, mode: bool = True) -> FrozenALM:
+        """Keep the towers in eval mode whatever ``mode`` is (dropout and BatchNorm stay frozen)."""
+        return super().train(False)
+
+    @property
+    def device(self) -> torch.device:
+        return next(self.parameters()).device
+
+    @property
+    def n_samples(self) -> int:
+        """Samples per clip: round(clip_seconds * sample_rate)."""
+        return round(self.clip_seconds * self.sample_rate)
+
+    @abstractmethod
+    def audio_features(self, wave: torch.Tensor) -> torch.Tensor:
+        """float32 [B, S] waveform at ``sample_rate`` -> un-normalised joint features [B, D]."""
+
+    @abstractmethod
+    def tokenize(self, texts: Sequence[str], n_ctx: int = 0) -> TokenBatch:
+        """Prompts = start token, ``n_ctx`` context slots, the text's tokens, end token; on CPU."""
+
+    @abstractmethod
+    def token_embedding(self, ids: torch.Tensor) -> torch.Tensor:
+        """long [P, L] -> token embeddings [P, L, W] (the frozen input table)."""
+
+    @abstractmethod
+    def text_features(self, embeds: torch.Tensor, batch: TokenBatch) -> torch.Tensor:
+        """Token embeddings [P, L, W] -> un-normalised joint features [P, D] (differentiable)."""
+
+    @torch.no_grad()
+    def encode_audio(self, wave: torch.Tensor) -> torch.Tensor:
+        """float32 [B, S] -> L2-normalised audio embeddings [B, D] (no grad)."""
+        return nn.functional.normalize(self.audio_features(wave.to(self.device)), dim=-1)
+
+    def encode_text_embeds(self, embeds: torch.Tensor, batch: TokenBatch) -> torch.Tensor:
+        """[P, L, W] token embeddings -> L2-normalised text features [P, D], differentiable."""
+        return nn.functional.normalize(self.text_features(embeds, batch), dim=-1)
+
+    @torch.no_grad()
+    def encode_text(self, texts: Sequence[str], chunk: int = 256) -> torch.Tensor:
+        """Plain texts (no context slots) -> L2-normalised text features [P, D] (no grad)."""
+        parts = []
+        for start in range(0, len(texts), chunk):
+            batch = self.tokenize(texts[start : start + chunk]).to(self.device)
+            parts.append(self.encode_text_embeds(self.token_embedding(batch.ids), batch))
+        return torch.cat(parts) if parts else torch.empty(0, self.embed_dim, device=self.device)
+
+    @cached_property
+    def weights_id(self) -> str:
+        """sha256 (hex, 16 chars) of every parameter and buffer: names, shapes and values."""
+        digest = hashlib.sha256()
+        for key, tensor in sorted(self.state_dict().items()):
+            digest.update(key.encode())
+            digest.update(str(tuple(tensor.shape)).encode())
+            digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())
+        return digest.hexdigest()[:16]
+
+    @property
+    def cache_id(self) -> str:
+        """Identifies every input of an audio embedding: backbone, weights, preprocessing."""
+        return f"{self.name}-{self.weights_id}-{self.sample_rate}hz-{self.clip_seconds:g}s"

@@ -1,0 +1,321 @@
+"""Typed configs of one trial: data, backbone, method, SEPT and training, with SPEC defaults.
+
+A :class:`TrialConfig` is built from a nested dict or a YAML file; an unknown key, a value of the
+wrong type or out of range raises :class:`ConfigError` naming the dotted key and the value. Choices
+the paper does not state are marked ``[ours]`` in their help text (see docs/METHOD.md).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+GENERIC_TEMPLATES: tuple[str, ...] = (
+    "This is a sound of {}.",
+    "A recording of {}.",
+    "The sound of {}.",
+    "An audio clip of {}.",
+    "Audio of {}.",
+    "This is an audio recording of {}.",
+)
+"""The 6 generic margin templates of SPEC §3 [ours]; the dataset's own template is added to them."""
+
+
+class ConfigError(ValueError):
+    """A config key or value is invalid; the message names the dotted key and the value."""
+
+
+def _check(ok: bool, key: str, value: Any, why: str) -> None:
+    if not ok:
+        raise ConfigError(f"{key} = {value!r}: {why}")
+
+
+@dataclass
+class DataConfig:
+    """Which dataset, fold and few-shot sample a trial uses (PALM layout, SPEC §6)."""
+
+    name: str = field(default="SynthInstruments", metadata={"help": "dataset folder under root"})
+    root: str = field(default="", metadata={"help": "folder holding the dataset folders"})
+    fold: int = field(default=1, metadata={"help": "1-based fold; 1 for single-fold datasets"})
+    shots: int = field(default=16, metadata={"help": "training clips per base class"})
+    template: str = field(
+        default="", metadata={"help": "zero-shot template with one {}; empty = the dataset's own"}
+    )
+    train_crop: str = field(
+        default="center",
+        metadata={"help": "crop of long training clips: center, or random (cached views) [ours]"},
+    )
+    crop_views: int = field(
+        default=4, metadata={"help": "random-crop views cached per training clip [ours]"}
+    )
+
+    def __post_init__(self) -> None:
+        _check(bool(self.name), "data.name", self.name, "must name a dataset")
+        _check(self.fold >= 1, "data.fold", self.fold, "folds are numbered from 1")
+        _check(self.shots >= 1, "data.shots", self.shots, "must be >= 1")
+        _check(
+            not self.template or self.template.count("{}") == 1,
+            "data.template",
+            self.template,
+            "needs exactly one {}",
+        )
+        _check(
+            self.train_crop in ("center", "random"),
+            "data.train_crop",
+            self.train_crop,
+            "must be 'center' or 'random'",
+        )
+        _check(self.crop_views >= 1, "data.crop_views", self.crop_views, "must be >= 1")
+
+
+@dataclass
+class BackboneConfig:
+    """The frozen audio-language model."""
+
+    name: str = field(default="tiny-alm", metadata={"help": "registered backbone name"})
+    weights: str = field(
+        default="", metadata={"help": "weights file or folder; empty = the backbone's default"}
+    )
+    device: str = field(default="auto", metadata={"help": "auto, cpu, cuda or cuda:N"})
+
+    def __post_init__(self) -> None:
+        _check(bool(self.name), "backbone.name", self.name, "must name a backbone")
+        ok = self.device in ("auto", "cpu", "cuda") or self.device.startswith("cuda:")
+        _check(ok, "backbone.device", self.device, "must be auto, cpu, cuda or cuda:N")
+
+
+@dataclass
+class MethodConfig:
+    """The prompt learner (SPEC §4)."""
+
+    name: str = field(default="coop", metadata={"help": "registered method name"})
+    n_ctx: int = field(default=16, metadata={"help": "learned context vectors"})
+    ctx_init_std: float = field(default=0.02, metadata={"help": "std of the N(0, s) context init"})
+
+    def __post_init__(self) -> None:
+        _check(bool(self.name), "method.name", self.name, "must name a method")
+        _check(self.n_ctx >= 1, "method.n_ctx", self.n_ctx, "must be >= 1")
+        _check(self.ctx_init_std > 0, "method.ctx_init_std", self.ctx_init_std, "must be > 0")
+
+
+@dataclass
+class SeptConfig:
+    """The Semantic Expansion loss (SPEC §3); off unless ``enabled``."""
+
+    enabled: bool = field(default=False, metadata={"help": "add lambda * L_se to the loss"})
+    bank: str = field(
+        default="builtin", metadata={"help": "neighbour bank JSON path, or 'builtin'"}
+    )
+    n_neighbors: int = field(
+        default=10, metadata={"help": "N: the first N phrases per class [ours]"}
+    )
+    lam: float = field(default=1.0, metadata={"help": "lambda, weight of L_se [ours]"})
+    use_intra: bool = field(default=True, metadata={"help": "ablation switch: L_intra"})
+    intra_margin: bool = field(default=True, metadata={"help": "ablation switch: m_intra"})
+    use_inter: bool = field(default=True, metadata={"help": "ablation switch: L_inter"})
+    inter_margin: bool = field(default=True, metadata={"help": "ablation switch: m_inter"})
+    intra_const_margin: float = field(
+        default=0.0, metadata={"help": "constant intra margin when intra_margin is off [ours]"}
+    )
+    inter_const_margin: float = field(
+        default=1.0, metadata={"help": "constant inter margin when inter_margin is off [ours]"}
+    )
+    templates: tuple[str, ...] = field(
+        default=GENERIC_TEMPLATES, metadata={"help": "margin templates, each with one {} [ours]"}
+    )
+    use_dataset_template: bool = field(
+        default=True, metadata={"help": "add the dataset's own template to the margins [ours]"}
+    )
+
+    def __post_init__(self) -> None:
+        _check(self.n_neighbors >= 1, "sept.n_neighbors", self.n_neighbors, "must be >= 1")
+        _check(self.lam >= 0, "sept.lam", self.lam, "must be >= 0")
+        for name in ("intra_const_margin", "inter_const_margin"):
+            value = getattr(self, name)
+            _check(0 <= value <= 2, f"sept.{name}", value, "unit-vector distances lie in [0, 2]")
+        _check(
+            len(self.templates) > 0 or self.use_dataset_template,
+            "sept.templates",
+            self.templates,
+            "need at least one template",
+        )
+        for template in self.templates:
+            _check(template.count("{}") == 1, "sept.templates", template, "needs exactly one {}")
+
+
+@dataclass
+class TrainConfig:
+    """Optimisation of one trial (SPEC §2 defaults: the authors' group code)."""
+
+    seed: int = field(default=0, metadata={"help": "seed of few-shot sample, init and order"})
+    epochs: int = field(default=50, metadata={"help": "training epochs"})
+    batch_size: int = field(default=16, metadata={"help": "clips per step"})
+    lr: float = field(default=0.0125, metadata={"help": "SGD learning rate, no schedule"})
+    momentum: float = field(default=0.9, metadata={"help": "SGD momentum"})
+    weight_decay: float = field(default=0.0, metadata={"help": "SGD weight decay"})
+    eval_every: int = field(default=1, metadata={"help": "evaluate every k epochs (and the last)"})
+
+    def __post_init__(self) -> None:
+        _check(self.seed >= 0, "train.seed", self.seed, "must be >= 0")
+        _check(self.epochs >= 0, "train.epochs", self.epochs, "must be >= 0")
+        _check(self.batch_size >= 1, "train.batch_size", self.batch_size, "must be >= 1")
+        _check(self.lr > 0, "train.lr", self.lr, "must be > 0")
+        _check(0 <= self.momentum < 1, "train.momentum", self.momentum, "must be in [0, 1)")
+        _check(self.weight_decay >= 0, "train.weight_decay", self.weight_decay, "must be >= 0")
+        _check(self.eval_every >= 1, "train.eval_every", self.eval_every, "must be >= 1")
+
+
+@dataclass
+class TrialConfig:
+    """Everything one trial depends on; its resolved form is saved with every result."""
+
+    data: DataConfig = field(default_factory=DataConfig)
+    backbone: BackboneConfig = field(default_factory=BackboneConfig)
+    method: MethodConfig = field(default_factory=MethodConfig)
+    sept: SeptConfig = field(default_factory=SeptConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+    output_dir: str = field(default="", metadata={"help": "trial folder for artifacts"})
+    cache_dir: str = field(default="", metadata={"help": "audio-embedding cache folder"})
+
+    @property
+    def variant(self) -> str:
+        """The method as the tables name it, e.g. ``coop`` or ``coop+sept``."""
+        return f"{self.method.name}+sept" if self.sept.enabled else self.method.name
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain nested dict (tuples as lists) that :meth:`from_dict` reads back."""
+        return _plain(dataclasses.asdict(self))
+
+    def flat(self) -> dict[str, Any]:
+        """``{"sept.lam": 1.0, ...}``: the resolved config flattened with dotted keys."""
+        return flatten(self.to_dict())
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any], preset: str | None = None) -> TrialConfig:
+        """Build from a nested dict, over the named preset's values (``demo`` or ``paper``)."""
+        merged = deep_merge(preset_values(preset), values) if preset else values
+        return _build(cls, merged, "")
+
+    @classmethod
+    def from_yaml(cls, path: str | Path, preset: str | None = None) -> TrialConfig:
+        """Read a YAML mapping (``yaml.safe_load``) and build as :meth:`from_dict`."""
+        with open(path, encoding="utf-8") as handle:
+            values = yaml.safe_load(handle) or {}
+        if not isinstance(values, dict):
+            raise ConfigError(
+                f"{path}: the top level must be a mapping, got {type(values).__name__}"
+            )
+        return cls.from_dict(values, preset=preset)
+
+
+PRESETS: dict[str, dict[str, Any]] = {
+    "paper": {"train": {"epochs": 50}},
+    "demo": {"train": {"epochs": 12}},
+}
+"""Named overrides: ``paper`` = SPEC §2 training; ``demo`` = fewer epochs for a CPU laptop."""
+
+
+def preset_values(name: str) -> dict[str, Any]:
+    """The overrides of preset ``name``; an unknown name raises ``ConfigError``."""
+    if name not in PRESETS:
+        raise ConfigError(f"preset = {name!r}: unknown (known: {', '.join(sorted(PRESETS))})")
+    return PRESETS[name]
+
+
+def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    """A new dict: ``base`` with ``override`` applied recursively (override wins)."""
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def flatten(values: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Nested dict -> ``{"a.b": v}``."""
+    flat: dict[str, Any] = {}
+    for key, value in values.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            flat.update(flatten(value, f"{name}."))
+        else:
+            flat[name] = value
+    return flat
+
+
+def unflatten(values: dict[str, Any]) -> dict[str, Any]:
+    """``{"a.b": v}`` -> nested dict (the inverse of :func:`flatten`)."""
+    nested: dict[str, Any] = {}
+    for key, value in values.items():
+        *parents, leaf = key.split(".")
+        node = nested
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[leaf] = value
+    return nested
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (tuple, list)):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _build(cls: type, values: Any, prefix: str) -> Any:
+    """Instantiate dataclass ``cls`` from ``values``, checking keys and types."""
+    where = prefix.rstrip(".") or "config"
+    if isinstance(values, cls):
+        return values
+    if not isinstance(values, dict):
+        raise ConfigError(f"{where} = {values!r}: expected a mapping")
+    hints = typing.get_type_hints(cls)
+    known = {f.name for f in dataclasses.fields(cls)}
+    unknown = sorted(set(values) - known)
+    if unknown:
+        raise ConfigError(
+            f"{prefix}{unknown[0]}: unknown key (known in {where}: {', '.join(sorted(known))})"
+        )
+    kwargs = {}
+    for name, value in values.items():
+        kwargs[name] = _coerce(hints[name], value, f"{prefix}{name}")
+    return cls(**kwargs)
+
+
+def _coerce(hint: Any, value: Any, key: str) -> Any:
+    """Check ``value`` against the type ``hint`` (int, float, bool, str, tuple[str, ...], dataclass)."""
+    if dataclasses.is_dataclass(hint):
+        return _build(hint, value, f"{key}.")
+    origin = typing.get_origin(hint)
+    if origin in (tuple, list):
+        if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
+            raise ConfigError(f"{key} = {value!r}: expected a list of strings")
+        return tuple(value)
+    if origin in (typing.Union, types.UnionType):
+        raise TypeError(f"{key}: union types are not supported in configs")
+    if hint is bool:
+        if not isinstance(value, bool):
+            raise ConfigError(f"{key} = {value!r}: expected true or false")
+        return value
+    if hint is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigError(f"{key} = {value!r}: expected an integer")
+        return value
+    if hint is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ConfigError(f"{key} = {value!r}: expected a number")
+        return float(value)
+    if hint is str:
+        if not isinstance(value, str):
+            raise ConfigError(f"{key} = {value!r}: expected a string")
+        return value
+    raise TypeError(f"{key}: unsupported config type {hint!r}")

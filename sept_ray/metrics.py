@@ -1,0 +1,122 @@
+"""Base/new accuracy, the harmonic mean H, and the aggregation of trials into tables (SPEC §2).
+
+Accuracies are percentages. A dataset's number is the mean over folds, then over seeds, of each of
+Base, New and H; the average over datasets is the mean of the per-dataset values (so the average H
+is the mean of per-dataset H, as the paper's averages are).
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import torch
+
+AVERAGE = "AVERAGE"
+
+
+def harmonic_mean(base: float, new: float) -> float:
+    """H = 2·B·N / (B + N); 0 when both are 0."""
+    return 0.0 if base + new == 0 else 2.0 * base * new / (base + new)
+
+
+def accuracy(logits: torch.Tensor, labels: torch.Tensor) -> float:
+    """Top-1 accuracy in percent of logits [B, C] against labels [B]."""
+    if labels.numel() == 0:
+        raise ValueError("accuracy of an empty set")
+    return 100.0 * (logits.argmax(dim=-1) == labels).float().mean().item()
+
+
+def per_class_accuracy(
+    logits: torch.Tensor, labels: torch.Tensor, classes: Sequence[str]
+) -> dict[str, float]:
+    """{class: accuracy in percent} over the clips of each class (classes without clips omitted)."""
+    predicted = logits.argmax(dim=-1)
+    result = {}
+    for index, name in enumerate(classes):
+        chosen = labels == index
+        if chosen.any():
+            result[name] = 100.0 * (predicted[chosen] == index).float().mean().item()
+    return result
+
+
+@dataclass(frozen=True)
+class RunScore:
+    """The final Base/New/H of one trial."""
+
+    dataset: str
+    variant: str
+    seed: int
+    fold: int
+    base: float
+    new: float
+    h: float
+
+
+@dataclass(frozen=True)
+class TableRow:
+    """One (variant, dataset) cell of a table: means, std over seeds, and how many runs fed it."""
+
+    variant: str
+    dataset: str
+    base: float
+    new: float
+    h: float
+    h_std: float
+    n_seeds: int
+    n_runs: int
+
+
+def aggregate(scores: Iterable[RunScore]) -> list[TableRow]:
+    """Folds -> seeds -> datasets, plus an ``AVERAGE`` row per variant (mean of per-dataset values).
+
+    Rows are ordered by variant (first appearance), then dataset name, the average last.
+    """
+    by_cell: dict[tuple[str, str], dict[int, list[RunScore]]] = defaultdict(
+        lambda: defaultdict(list)
+    )
+    variants: list[str] = []
+    for score in scores:
+        if score.variant not in variants:
+            variants.append(score.variant)
+        by_cell[(score.variant, score.dataset)][score.seed].append(score)
+
+    rows: list[TableRow] = []
+    for variant in variants:
+        cells = []
+        for (v, dataset), seeds in sorted(by_cell.items()):
+            if v != variant:
+                continue
+            per_seed = [
+                tuple(statistics.fmean(getattr(r, f) for r in runs) for f in ("base", "new", "h"))
+                for _, runs in sorted(seeds.items())
+            ]
+            hs = [s[2] for s in per_seed]
+            cells.append(
+                TableRow(
+                    variant=variant,
+                    dataset=dataset,
+                    base=statistics.fmean(s[0] for s in per_seed),
+                    new=statistics.fmean(s[1] for s in per_seed),
+                    h=statistics.fmean(hs),
+                    h_std=statistics.stdev(hs) if len(hs) > 1 else 0.0,
+                    n_seeds=len(per_seed),
+                    n_runs=sum(len(runs) for runs in seeds.values()),
+                )
+            )
+        rows.extend(cells)
+        rows.append(
+            TableRow(
+                variant=variant,
+                dataset=AVERAGE,
+                base=statistics.fmean(c.base for c in cells),
+                new=statistics.fmean(c.new for c in cells),
+                h=statistics.fmean(c.h for c in cells),
+                h_std=0.0,
+                n_seeds=min(c.n_seeds for c in cells),
+                n_runs=sum(c.n_runs for c in cells),
+            )
+        )
+    return rows

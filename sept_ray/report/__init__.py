@@ -1,0 +1,1 @@
+"""Tables (and, later, plots and reports) built from sweep results."""

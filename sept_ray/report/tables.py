@@ -1,0 +1,79 @@
+"""The Base/New/H table of a sweep as text, Markdown and CSV."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Sequence
+from pathlib import Path
+
+from sept_ray.metrics import AVERAGE, TableRow
+
+COLUMNS = ("dataset", "method", "base", "new", "H", "H_std", "seeds", "runs")
+
+
+def row_values(row: TableRow) -> list[str]:
+    return [
+        row.dataset,
+        row.variant,
+        f"{row.base:.2f}",
+        f"{row.new:.2f}",
+        f"{row.h:.2f}",
+        f"{row.h_std:.2f}",
+        str(row.n_seeds),
+        str(row.n_runs),
+    ]
+
+
+def ordered(rows: Sequence[TableRow]) -> list[TableRow]:
+    """Grouped by dataset (average last), methods in their sweep order within each dataset."""
+    variants = list(dict.fromkeys(r.variant for r in rows))
+    datasets = sorted({r.dataset for r in rows if r.dataset != AVERAGE}) + [AVERAGE]
+    index = {(r.dataset, r.variant): r for r in rows}
+    return [index[(d, v)] for d in datasets for v in variants if (d, v) in index]
+
+
+def to_markdown(rows: Sequence[TableRow]) -> str:
+    """A GitHub Markdown table; the average row of each method is the mean of per-dataset values."""
+    lines = ["| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
+    lines += ["| " + " | ".join(row_values(r)) + " |" for r in ordered(rows)]
+    return "\n".join(lines) + "\n"
+
+
+def to_text(rows: Sequence[TableRow]) -> str:
+    """A fixed-width table for the terminal."""
+    body = [list(COLUMNS)] + [row_values(r) for r in ordered(rows)]
+    widths = [max(len(line[i]) for line in body) for i in range(len(COLUMNS))]
+    lines = []
+    for n, line in enumerate(body):
+        cells = [
+            c.ljust(w) if i < 2 else c.rjust(w)
+            for i, (c, w) in enumerate(zip(line, widths, strict=True))
+        ]
+        lines.append("  ".join(cells))
+        if n == 0:
+            lines.append("  ".join("-" * w for w in widths))
+    return "\n".join(lines) + "\n"
+
+
+def write_tables(rows: Sequence[TableRow], folder: Path) -> list[Path]:
+    """Write ``b2n_table.csv`` and ``b2n_table.md`` into ``folder``; return their paths."""
+    folder.mkdir(parents=True, exist_ok=True)
+    csv_path, md_path = folder / "b2n_table.csv", folder / "b2n_table.md"
+    with open(csv_path, "w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(COLUMNS)
+        for row in ordered(rows):
+            writer.writerow(
+                [
+                    row.dataset,
+                    row.variant,
+                    row.base,
+                    row.new,
+                    row.h,
+                    row.h_std,
+                    row.n_seeds,
+                    row.n_runs,
+                ]
+            )
+    md_path.write_text(to_markdown(rows))
+    return [csv_path, md_path]

@@ -1,0 +1,57 @@
+"""SEPT as a regularizer composed with any prompt learner, through the learner's ``encode``.
+
+Neighbours go through the same learned prompt as the class names (p_i^n = f_t(prompt + phrase)),
+so L_se trains the prompt through both z and p. SEPT never asks which method it wraps.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import torch
+
+from sept_ray.config import SeptConfig
+from sept_ray.methods.base import PromptLearner, PromptSet
+from sept_ray.sept.bank import NeighbourBank
+from sept_ray.sept.loss import se_loss
+from sept_ray.sept.margins import pretrained_margins
+
+
+@dataclass
+class SemanticExpansion:
+    """lambda * L_se for the K training classes; ``neighbours``: K lists of N phrases."""
+
+    learner: PromptLearner
+    cfg: SeptConfig
+    neighbours: list[list[str]]
+    neighbour_prompts: PromptSet  # K*N prompts, class-major
+    margins: torch.Tensor  # [K, K, N]
+
+    @classmethod
+    def build(
+        cls,
+        learner: PromptLearner,
+        cfg: SeptConfig,
+        bank: NeighbourBank,
+        dataset: str,
+        classes: Sequence[str],
+        dataset_template: str,
+    ) -> SemanticExpansion:
+        """Pick the first N neighbours of each class, tokenize them once, compute the margins."""
+        neighbours = bank.neighbours(dataset, classes, cfg.n_neighbors)
+        templates = list(cfg.templates)
+        if cfg.use_dataset_template and dataset_template not in templates:
+            templates.append(dataset_template)
+        margins = pretrained_margins(learner.backbone, classes, neighbours, templates)
+        prompts = learner.prompts([p for row in neighbours for p in row])
+        return cls(learner, cfg, neighbours, prompts, margins)
+
+    def __call__(
+        self, class_features: torch.Tensor, audio: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """class_features z [K, D] (the learner's, shared by the batch) -> (lambda * L_se, parts)."""
+        k, n = len(self.neighbours), self.cfg.n_neighbors
+        p = self.learner.encode(self.neighbour_prompts, audio).view(k, n, -1)  # [K, N, D]
+        loss, parts = se_loss(class_features, p, self.margins, self.cfg)
+        return self.cfg.lam * loss, {"se": loss.detach(), **parts}

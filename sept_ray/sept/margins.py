@@ -1,0 +1,40 @@
+"""SEPT margins from the frozen text space (SPEC §3).
+
+m[i, j, n] = (1/T) sum_t || g(tmpl_t(class_i)) - g(tmpl_t(neighbour_j^n)) ||_2, with g the frozen
+text tower (L2-normalised, no learned context); j = i gives the intra margins.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+
+from sept_ray.backbones.base import FrozenALM
+
+
+def pretrained_margins(
+    backbone: FrozenALM,
+    classes: Sequence[str],
+    neighbours: Sequence[Sequence[str]],
+    templates: Sequence[str],
+) -> torch.Tensor:
+    """Margins [K, K, N] for K classes with N neighbours each, averaged over the T templates."""
+    k, n = len(classes), len(neighbours[0])
+    if len(neighbours) != k or any(len(row) != n for row in neighbours):
+        raise ValueError("neighbours must be K lists of N phrases")
+    flat = [phrase for row in neighbours for phrase in row]
+    total = torch.zeros(k, k, n, device=backbone.device)
+    for template in templates:
+        anchors = backbone.encode_text([template.format(c) for c in classes])  # [K, D]
+        phrases = backbone.encode_text([template.format(p) for p in flat]).view(k, n, -1)
+        total += pairwise_distances(anchors, phrases)
+    return total / len(templates)
+
+
+def pairwise_distances(z: torch.Tensor, p: torch.Tensor) -> torch.Tensor:
+    """||z_i - p_j^n||_2 for z [K, D] and p [K', N, D] -> [K, K', N] (differentiable, NaN-free)."""
+    k2, n, d = p.shape
+    flat = p.reshape(k2 * n, d)
+    squared = (z * z).sum(-1, keepdim=True) + (flat * flat).sum(-1) - 2.0 * z @ flat.t()
+    return squared.clamp(min=1e-12).sqrt().view(z.shape[0], k2, n)

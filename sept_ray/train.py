@@ -1,0 +1,337 @@
+"""Fit and evaluate one base-to-new trial: a pure function of its config (no Ray inside).
+
+Data flow: PALM manifest -> base/new split + seeded few-shot sample -> cached audio embeddings ->
+prompt learner (+ SEPT) -> SGD -> per-epoch Base/New/H -> artifacts in ``output_dir``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import resource
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import torch
+import yaml
+from safetensors.torch import save_file
+from torch.nn import functional as F
+
+from sept_ray.backbones import build_backbone
+from sept_ray.config import ConfigError, TrialConfig
+from sept_ray.data.catalog import dataset_template
+from sept_ray.data.manifest import Clip, load_split
+from sept_ray.data.split import ClassSplit, base_new_split, sample_few_shot
+from sept_ray.features import DatasetEmbeddings, EmbeddingCache
+from sept_ray.methods import METHODS, PromptLearner, PromptSet, build_method
+from sept_ray.metrics import accuracy, harmonic_mean, per_class_accuracy
+from sept_ray.sept import SemanticExpansion, load_bank
+
+log = logging.getLogger(__name__)
+EVAL_CHUNK = 256  # test clips per forward pass
+
+
+class TrialError(RuntimeError):
+    """A trial cannot go on (e.g. a non-finite loss); the message says where."""
+
+
+@dataclass
+class EpochMetrics:
+    """Metrics after one epoch (epoch 0 = before training); accuracies in percent."""
+
+    epoch: int
+    loss: float
+    ce: float
+    se: float
+    base: float
+    new: float
+    h: float
+    seconds: float
+
+
+@dataclass
+class TrialResult:
+    """Final Base/New/H (last epoch, as the paper reports), history and where artifacts are."""
+
+    config: TrialConfig
+    base: float
+    new: float
+    h: float
+    history: list[EpochMetrics]
+    per_class: dict[str, dict[str, float]]
+    output_dir: Path
+    train_seconds: float
+    peak_rss_mb: float
+    tags: dict[str, str] = field(default_factory=dict)
+
+    def summary(self) -> dict[str, float | str]:
+        """Flat final metrics, for trackers."""
+        return {
+            "base": self.base,
+            "new": self.new,
+            "H": self.h,
+            "train_seconds": self.train_seconds,
+            "peak_rss_mb": self.peak_rss_mb,
+        }
+
+
+@dataclass
+class EvalSet:
+    """Test clips of one class group: embeddings [n, D] and labels [n] indexing ``classes``."""
+
+    classes: tuple[str, ...]
+    prompts: PromptSet
+    audio: torch.Tensor
+    labels: torch.Tensor
+
+
+def run_trial(
+    cfg: TrialConfig, on_epoch: Callable[[EpochMetrics], None] | None = None
+) -> TrialResult:
+    """Train ``cfg.method`` (+ SEPT) on the base classes and evaluate base and new; see module doc.
+
+    ``on_epoch`` receives each evaluation as it happens (a tracker reports it on).
+    """
+    if not cfg.output_dir:
+        raise ConfigError("output_dir = '': a trial needs a folder for its artifacts")
+    if not cfg.cache_dir:
+        raise ConfigError("cache_dir = '': a trial needs an embedding cache folder")
+    if not cfg.data.root:
+        raise ConfigError("data.root = '': name the folder that holds the datasets")
+    learner_cls = METHODS.get(cfg.method.name)
+    if cfg.sept.enabled and not learner_cls.trainable:
+        raise ConfigError(
+            f"sept.enabled = True with method.name = {cfg.method.name!r}: nothing to train"
+        )
+    out_dir = Path(cfg.output_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+
+    split = load_split(cfg.data.root, cfg.data.name, cfg.data.fold)
+    classes = base_new_split(split.classes)
+    shots = sample_few_shot(split.train, classes.base, cfg.data.shots, cfg.train.seed)
+    backbone = build_backbone(cfg.backbone)
+    views = cfg.data.crop_views if cfg.data.train_crop == "random" else 0
+    embeddings = EmbeddingCache(cfg.cache_dir).load_or_build(backbone, split.root, views)
+    device = backbone.device
+
+    generator = torch.Generator().manual_seed(cfg.train.seed)
+    template = dataset_template(cfg.data.name, cfg.data.template)
+    learner = build_method(cfg.method, backbone, template, generator)
+    base_set = eval_set(learner, embeddings, split.test, classes.base, device)
+    new_set = eval_set(learner, embeddings, split.test, classes.new, device)
+
+    bank = load_bank(cfg.sept.bank) if cfg.sept.enabled else None
+    expansion = (
+        SemanticExpansion.build(learner, cfg.sept, bank, cfg.data.name, classes.base, template)
+        if bank is not None
+        else None
+    )
+
+    train_rows = embeddings.rows([c.path for c in shots])
+    train_labels = torch.tensor([classes.base.index(c.classname) for c in shots], device=device)
+    epochs = cfg.train.epochs if learner.trainable else 0
+    optimizer = (
+        torch.optim.SGD(
+            learner.parameters(),
+            lr=cfg.train.lr,
+            momentum=cfg.train.momentum,
+            weight_decay=cfg.train.weight_decay,
+        )
+        if epochs
+        else None
+    )
+
+    history: list[EpochMetrics] = []
+    started = time.perf_counter()
+    if epochs == 0:
+        history.append(evaluate(learner, base_set, new_set, 0, (0.0, 0.0, 0.0), 0.0))
+        if on_epoch:
+            on_epoch(history[-1])
+    for epoch in range(1, epochs + 1):
+        tic = time.perf_counter()
+        losses = train_epoch(
+            learner,
+            base_set.prompts,
+            expansion,
+            optimizer,
+            embeddings,
+            train_rows,
+            train_labels,
+            cfg.train.batch_size,
+            generator,
+            epoch,
+        )
+        if epoch % cfg.train.eval_every == 0 or epoch == epochs:
+            history.append(
+                evaluate(learner, base_set, new_set, epoch, losses, time.perf_counter() - tic)
+            )
+            if on_epoch:
+                on_epoch(history[-1])
+    train_seconds = time.perf_counter() - started
+
+    with torch.no_grad():
+        per_class = {
+            "base": per_class_accuracy(
+                predict(learner, base_set, seen=True), base_set.labels, base_set.classes
+            ),
+            "new": per_class_accuracy(
+                predict(learner, new_set, seen=False), new_set.labels, new_set.classes
+            ),
+        }
+    final = history[-1]
+    result = TrialResult(
+        config=cfg,
+        base=final.base,
+        new=final.new,
+        h=final.h,
+        history=history,
+        per_class=per_class,
+        output_dir=out_dir,
+        train_seconds=train_seconds,
+        peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
+        tags={
+            "backbone_weights": backbone.weights_id,
+            "dataset_manifest": embeddings.manifest_hash,
+            "neighbour_bank": bank.content_hash if bank else "",
+        },
+    )
+    write_artifacts(result, learner, classes, shots, expansion)
+    return result
+
+
+def eval_set(
+    learner: PromptLearner,
+    embeddings: DatasetEmbeddings,
+    test: tuple[Clip, ...],
+    classes: tuple[str, ...],
+    device: torch.device,
+) -> EvalSet:
+    """The test clips of ``classes``, with labels indexing ``classes`` and prompts for them."""
+    clips = [c for c in test if c.classname in classes]
+    return EvalSet(
+        classes=classes,
+        prompts=learner.prompts(classes),
+        audio=embeddings.center[embeddings.rows([c.path for c in clips])].to(device),
+        labels=torch.tensor([classes.index(c.classname) for c in clips], device=device),
+    )
+
+
+def train_epoch(
+    learner: PromptLearner,
+    prompts: PromptSet,
+    expansion: SemanticExpansion | None,
+    optimizer: torch.optim.Optimizer,
+    embeddings: DatasetEmbeddings,
+    rows: torch.Tensor,
+    labels: torch.Tensor,
+    batch_size: int,
+    generator: torch.Generator,
+    epoch: int,
+) -> tuple[float, float, float]:
+    """One pass over the shots in a seeded order, against the base-class ``prompts``.
+
+    Returns the mean (loss, ce, se) over steps.
+    """
+    device = labels.device
+    order = torch.randperm(len(rows), generator=generator)
+    view = None
+    if embeddings.views is not None:  # one random-crop view per clip per epoch
+        view = torch.randint(embeddings.views.shape[1], (len(rows),), generator=generator)
+    totals = torch.zeros(3)
+    n_steps = 0
+    for start in range(0, len(rows), batch_size):
+        pick = order[start : start + batch_size]
+        if view is None:
+            audio = embeddings.center[rows[pick]]
+        else:
+            audio = embeddings.views[rows[pick], view[pick]]
+        audio = audio.to(device)
+        out = learner(audio, prompts)
+        ce = F.cross_entropy(out.logits, labels[pick.to(device)])
+        loss = ce + sum(out.aux_losses.values(), torch.zeros((), device=device))
+        se = torch.zeros(())
+        if expansion is not None:
+            se_term, parts = expansion(out.class_features, audio)
+            loss = loss + se_term
+            se = parts["se"]
+        if not torch.isfinite(loss):
+            raise TrialError(f"non-finite loss {loss.item()} at epoch {epoch}, step {n_steps + 1}")
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        totals += torch.tensor([loss.item(), ce.item(), float(se)])
+        n_steps += 1
+    mean = totals / max(n_steps, 1)
+    return float(mean[0]), float(mean[1]), float(mean[2])
+
+
+@torch.no_grad()
+def predict(learner: PromptLearner, group: EvalSet, seen: bool) -> torch.Tensor:
+    """Logits [n, C] of a test group, in chunks of clips."""
+    parts = [
+        learner.predict(group.audio[i : i + EVAL_CHUNK], group.prompts, seen=seen)
+        for i in range(0, len(group.audio), EVAL_CHUNK)
+    ]
+    return torch.cat(parts)
+
+
+def evaluate(
+    learner: PromptLearner,
+    base_set: EvalSet,
+    new_set: EvalSet,
+    epoch: int,
+    losses: tuple[float, float, float],
+    seconds: float,
+) -> EpochMetrics:
+    """Base accuracy over base classes, new accuracy over new classes, and H."""
+    base = accuracy(predict(learner, base_set, seen=True), base_set.labels)
+    new = accuracy(predict(learner, new_set, seen=False), new_set.labels)
+    return EpochMetrics(
+        epoch, *losses, base=base, new=new, h=harmonic_mean(base, new), seconds=seconds
+    )
+
+
+def write_artifacts(
+    result: TrialResult,
+    learner: PromptLearner,
+    classes: ClassSplit,
+    shots: tuple[Clip, ...],
+    expansion: SemanticExpansion | None,
+) -> None:
+    """config.yaml, metrics.json, per_class_accuracy.json, split.json, prompt.safetensors
+    (learned parameters; absent for zero-shot) and, with SEPT, neighbours.json."""
+    out = result.output_dir
+    cfg = result.config
+    (out / "config.yaml").write_text(yaml.safe_dump(cfg.to_dict(), sort_keys=False))
+    metrics = {
+        "final": result.summary(),
+        "history": [asdict(m) for m in result.history],
+        "tags": result.tags,
+    }
+    (out / "metrics.json").write_text(json.dumps(metrics, indent=1))
+    (out / "per_class_accuracy.json").write_text(json.dumps(result.per_class, indent=1))
+    split = {
+        "dataset": cfg.data.name,
+        "fold": cfg.data.fold,
+        "seed": cfg.train.seed,
+        "classes": list(classes.classes),
+        "base": list(classes.base),
+        "new": list(classes.new),
+        "train_clips": [{"path": c.path, "classname": c.classname} for c in shots],
+    }
+    (out / "split.json").write_text(json.dumps(split, indent=1))
+    state = {k: v.detach().cpu().contiguous() for k, v in learner.state_dict().items()}
+    if state:
+        save_file(state, str(out / "prompt.safetensors"))
+    if expansion is not None:
+        neighbours = {
+            "bank": cfg.sept.bank,
+            "bank_hash": result.tags["neighbour_bank"],
+            "n_neighbors": cfg.sept.n_neighbors,
+            "classes": list(classes.base),
+            "neighbours": expansion.neighbours,
+            "margins": expansion.margins.cpu().tolist(),
+        }
+        (out / "neighbours.json").write_text(json.dumps(neighbours, indent=1))

@@ -1,0 +1,202 @@
+"""Run a sweep of trials with Ray Tune, tracked in MLflow, and aggregate its table.
+
+A sweep is data (:class:`SweepSpec`): trials, resources, a tracking target. :func:`run_sweep`
+checks every trial before Ray starts (names, datasets, folds, neighbour banks), fills the
+audio-embedding cache once per (backbone, dataset), runs the trials, and writes the Base/New/H
+table (CSV + Markdown) to the sweep folder and to the sweep's parent MLflow run.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from sept_ray.config import ConfigError, TrialConfig
+from sept_ray.metrics import RunScore, TableRow, aggregate
+from sept_ray.report.tables import write_tables
+from sept_ray.tune.grid import GridTrial
+
+
+@dataclass
+class SweepSpec:
+    """What to run and where: trials, resources per trial, results folder, MLflow target."""
+
+    experiment: str
+    trials: list[GridTrial]
+    results_dir: Path
+    mlflow_uri: str = ""  # empty: sqlite:///<results_dir>/mlflow.db
+    cpus_per_trial: float = 1.0
+    gpus_per_trial: float = 0.0  # a fraction packs several trials on one GPU
+    ray_address: str = ""  # empty: start a local Ray on this machine
+    num_cpus: int | None = None  # CPUs of a local Ray (None: all)
+    max_concurrent: int = 0  # 0: as many as resources allow
+
+
+@dataclass
+class SweepResult:
+    """What a sweep produced; ``failed`` lists (trial name, error) of trials that did not finish."""
+
+    experiment: str
+    run_dir: Path
+    mlflow_uri: str
+    parent_run_id: str
+    scores: list[RunScore]
+    table: list[TableRow]
+    table_files: list[Path]
+    failed: list[tuple[str, str]] = field(default_factory=list)
+    wall_seconds: float = 0.0
+
+
+def place_trials(spec: SweepSpec, run_dir: Path) -> list[GridTrial]:
+    """Give every trial an absolute output folder under ``run_dir`` and the shared cache folder."""
+    names = [t.name for t in spec.trials]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise ConfigError(f"trial names must be unique; repeated: {duplicates}")
+    cache_dir = (spec.results_dir / "cache").resolve()
+    placed = []
+    for trial in spec.trials:
+        cfg = trial.config
+        cfg = replace(
+            cfg,
+            output_dir=cfg.output_dir or str((run_dir / "trials" / trial.name).resolve()),
+            cache_dir=cfg.cache_dir or str(cache_dir),
+            data=replace(cfg.data, root=str(Path(cfg.data.root).resolve())),
+        )
+        placed.append(GridTrial(trial.name, cfg))
+    return placed
+
+
+def check_and_cache(trials: list[GridTrial]) -> None:
+    """Fail fast on any bad trial, then fill the embedding cache once per (backbone, dataset).
+
+    Checks: method and backbone names, the dataset fold (files, columns, classes), and for SEPT
+    trials that the bank holds N phrases for every base class.
+    """
+    from sept_ray.backbones import BACKBONES, build_backbone
+    from sept_ray.data.manifest import load_split
+    from sept_ray.data.split import base_new_split
+    from sept_ray.features import EmbeddingCache
+    from sept_ray.methods import METHODS
+    from sept_ray.sept import load_bank
+
+    seen_entries = set()
+    for trial in trials:
+        cfg = trial.config
+        METHODS.get(cfg.method.name)
+        BACKBONES.get(cfg.backbone.name)
+        split = load_split(cfg.data.root, cfg.data.name, cfg.data.fold)
+        if cfg.sept.enabled:
+            base = base_new_split(split.classes).base
+            load_bank(cfg.sept.bank).neighbours(cfg.data.name, base, cfg.sept.n_neighbors)
+        views = cfg.data.crop_views if cfg.data.train_crop == "random" else 0
+        key = (cfg.backbone.name, cfg.backbone.weights, cfg.data.root, cfg.data.name, views)
+        if key not in seen_entries:
+            seen_entries.add(key)
+            backbone = build_backbone(cfg.backbone)
+            print(f"embedding cache: {cfg.data.name} on {cfg.backbone.name}", flush=True)
+            EmbeddingCache(cfg.cache_dir).load_or_build(backbone, split.root, views)
+
+
+def run_sweep(spec: SweepSpec) -> SweepResult:
+    """Run ``spec`` (see the module docstring) and return its scores and table."""
+    from mlflow.tracking import MlflowClient
+    from ray import tune
+
+    from sept_ray.tune.local_ray import init_ray
+    from sept_ray.tune.progress import ProgressPrinter
+    from sept_ray.tune.tracking import (
+        MlflowTracker,
+        default_tracking_uri,
+        ensure_experiment,
+        git_commit,
+    )
+    from sept_ray.tune.trainable import train_b2n
+
+    started = time.monotonic()
+    results_dir = spec.results_dir.resolve()
+    run_dir = results_dir / spec.experiment / time.strftime("%Y%m%d-%H%M%S")
+    trials = place_trials(replace(spec, results_dir=results_dir), run_dir)
+    check_and_cache(trials)
+
+    uri = spec.mlflow_uri or default_tracking_uri(results_dir)
+    client = MlflowClient(uri)
+    local_store = uri.startswith("sqlite:") or uri.startswith("file:")
+    experiment_id = ensure_experiment(
+        client, spec.experiment, results_dir / "mlartifacts" if local_store else None
+    )
+    commit = git_commit()
+    parent = client.create_run(
+        experiment_id,
+        run_name=f"{spec.experiment}-{run_dir.name}",
+        tags={
+            "sept.sweep": spec.experiment,
+            "sept.git_commit": commit,
+            "sept.run_dir": str(run_dir),
+        },
+    )
+    parent_id = parent.info.run_id
+    client.log_param(parent_id, "n_trials", len(trials))
+
+    init_ray(spec.ray_address, spec.num_cpus)
+    resources = {"cpu": spec.cpus_per_trial, "gpu": spec.gpus_per_trial}
+    points = [{"name": t.name, "trial": t.config.to_dict()} for t in trials]
+    tuner = tune.Tuner(
+        tune.with_resources(train_b2n, resources),
+        param_space={"point": tune.grid_search(points)},
+        tune_config=tune.TuneConfig(
+            reuse_actors=True, max_concurrent_trials=spec.max_concurrent or None
+        ),
+        run_config=tune.RunConfig(
+            name=spec.experiment,
+            storage_path=str(run_dir / "ray"),
+            callbacks=[
+                MlflowTracker(uri, experiment_id, parent_id, commit),
+                ProgressPrinter(len(trials)),
+            ],
+            verbose=0,
+        ),
+    )
+    print(
+        f"running {len(trials)} trials; MLflow: {uri} (experiment {spec.experiment!r})", flush=True
+    )
+    grid = tuner.fit()
+
+    order = {t.name: i for i, t in enumerate(trials)}
+    named_scores, failed = [], []
+    for result in grid:
+        point = result.config["point"]
+        metrics = result.metrics or {}
+        if result.error is not None or not metrics.get("final"):
+            reason = str(result.error).splitlines()[0] if result.error else "no final result"
+            failed.append((point["name"], reason))
+            continue
+        cfg = TrialConfig.from_dict(point["trial"])
+        score = RunScore(
+            cfg.data.name,
+            cfg.variant,
+            cfg.train.seed,
+            cfg.data.fold,
+            metrics["base"],
+            metrics["new"],
+            metrics["H"],
+        )
+        named_scores.append((order[point["name"]], score))
+    scores = [score for _, score in sorted(named_scores, key=lambda pair: pair[0])]
+    table = aggregate(scores) if scores else []
+    table_files = write_tables(table, run_dir) if table else []
+    for path in table_files:
+        client.log_artifact(parent_id, str(path))
+    client.set_terminated(parent_id, "FINISHED" if scores else "FAILED")
+    return SweepResult(
+        experiment=spec.experiment,
+        run_dir=run_dir,
+        mlflow_uri=uri,
+        parent_run_id=parent_id,
+        scores=scores,
+        table=table,
+        table_files=table_files,
+        failed=failed,
+        wall_seconds=time.monotonic() - started,
+    )

@@ -1,0 +1,134 @@
+"""MLflow tracking of a sweep: one parent run per sweep, one nested run per trial.
+
+The :class:`MlflowTracker` is a Tune callback: it runs on the driver and logs through an explicit
+``MlflowClient`` (no global active run). Per trial: params = the flattened resolved config;
+metrics = every evaluation with ``step = epoch``; tags = dataset, variant, git commit and the hashes
+of backbone weights, dataset manifest and neighbour bank; artifacts = the trial folder's files.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+from typing import Any
+
+from mlflow.entities import Metric, Param, RunTag
+from mlflow.tracking import MlflowClient
+from mlflow.utils.mlflow_tags import MLFLOW_PARENT_RUN_ID
+from ray.tune import Callback
+
+from sept_ray.config import TrialConfig, flatten
+
+EPOCH_METRICS = ("loss", "ce", "se", "base", "new", "H", "seconds")
+MAX_PARAM_CHARS = 6000
+
+
+def git_commit() -> str:
+    """HEAD of the repository holding this package (``-dirty`` with local changes), else unknown."""
+    here = Path(__file__).resolve().parent
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=here, capture_output=True, text=True, check=True
+        ).stdout.strip()
+        status = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=here,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return f"{head}-dirty" if status else head
+
+
+def default_tracking_uri(results_dir: Path) -> str:
+    """``sqlite:///<results>/mlflow.db`` (absolute)."""
+    return f"sqlite:///{(results_dir / 'mlflow.db').resolve()}"
+
+
+def ensure_experiment(client: MlflowClient, name: str, artifact_root: Path | None) -> str:
+    """The id of experiment ``name``, created (artifacts under ``artifact_root``) if absent."""
+    found = client.get_experiment_by_name(name)
+    if found is not None:
+        return found.experiment_id
+    location = artifact_root.resolve().as_uri() if artifact_root else None
+    return client.create_experiment(name, artifact_location=location)
+
+
+def trial_params(point: dict[str, Any], overrides: dict[str, Any]) -> list[Param]:
+    """MLflow params: the flattened config, then any sampled dotted overrides."""
+    flat = flatten(point["trial"])
+    flat.update(overrides)
+    return [Param(key, str(value)[:MAX_PARAM_CHARS]) for key, value in sorted(flat.items())]
+
+
+class MlflowTracker(Callback):
+    """Tune callback logging each trial as a nested MLflow run under ``parent_run_id``."""
+
+    def __init__(
+        self, tracking_uri: str, experiment_id: str, parent_run_id: str, commit: str
+    ) -> None:
+        self.client = MlflowClient(tracking_uri)
+        self.experiment_id = experiment_id
+        self.parent_run_id = parent_run_id
+        self.commit = commit
+        self.run_ids: dict[str, str] = {}
+
+    def on_trial_start(self, iteration, trials, trial, **info) -> None:
+        point = trial.config["point"]
+        cfg = TrialConfig.from_dict(point["trial"])
+        overrides = {k: v for k, v in trial.config.items() if k != "point"}
+        run = self.client.create_run(
+            self.experiment_id,
+            run_name=point["name"],
+            tags={
+                MLFLOW_PARENT_RUN_ID: self.parent_run_id,
+                "sept.trial_name": point["name"],
+                "sept.dataset": cfg.data.name,
+                "sept.variant": cfg.variant,
+                "sept.backbone": cfg.backbone.name,
+                "sept.git_commit": self.commit,
+                "sept.tune_trial_id": trial.trial_id,
+            },
+        )
+        self.run_ids[trial.trial_id] = run.info.run_id
+        params = trial_params(point, overrides)
+        for start in range(0, len(params), 100):  # MLflow takes at most 100 params per batch
+            self.client.log_batch(run.info.run_id, params=params[start : start + 100])
+
+    def on_trial_result(self, iteration, trials, trial, result, **info) -> None:
+        run_id = self.run_ids.get(trial.trial_id)
+        if run_id is None:
+            return
+        stamp = int(result.get("timestamp", 0) * 1000)
+        if result.get("final"):
+            names, step = ("train_seconds", "peak_rss_mb"), 0
+        else:
+            names, step = EPOCH_METRICS, int(result["epoch"])
+        metrics = [Metric(n, float(result[n]), stamp, step) for n in names if n in result]
+        self.client.log_batch(run_id, metrics=metrics)
+
+    def on_trial_complete(self, iteration, trials, trial, **info) -> None:
+        run_id = self.run_ids.get(trial.trial_id)
+        if run_id is None:
+            return
+        out_dir = Path(trial.config["point"]["trial"]["output_dir"])
+        metrics_file = out_dir / "metrics.json"
+        if metrics_file.is_file():
+            tags = json.loads(metrics_file.read_text())["tags"]
+            self.client.log_batch(
+                run_id, tags=[RunTag(f"sept.{k}_hash", v) for k, v in tags.items() if v]
+            )
+        if out_dir.is_dir():
+            self.client.log_artifacts(run_id, str(out_dir))
+        self.client.set_terminated(run_id, "FINISHED")
+
+    def on_trial_error(self, iteration, trials, trial, **info) -> None:
+        run_id = self.run_ids.get(trial.trial_id)
+        if run_id is None:
+            return
+        message = getattr(trial, "error_message", None) or "trial failed"
+        self.client.set_tag(run_id, "sept.error", str(message)[:5000])
+        self.client.set_terminated(run_id, "FAILED")

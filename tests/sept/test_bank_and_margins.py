@@ -1,0 +1,98 @@
+import json
+
+import pytest
+import torch
+
+from sept_ray.config import MethodConfig, SeptConfig
+from sept_ray.methods import build_method
+from sept_ray.sept import BankError, SemanticExpansion, load_bank, pretrained_margins
+from sept_ray.sept.bank import NeighbourBank, save_bank
+
+BUILTIN_DATASETS = {"SynthInstruments", "SynthHome", "SynthNature", "SynthStreet"}
+
+
+def test_builtin_bank_covers_every_class_with_20_phrases():
+    from sept_ray.data.synth.world import BUILTIN_DATASETS as WORLD
+
+    bank = load_bank("builtin")
+    assert set(bank.datasets) == BUILTIN_DATASETS
+    assert bank.provenance["generator"] == "curated"
+    for name, spec in WORLD.items():
+        assert set(bank.datasets[name]) == set(spec.classes)
+        for cls, phrases in bank.datasets[name].items():
+            assert len(phrases) >= 20, cls
+            normal = [" ".join(p.lower().split()) for p in phrases]
+            assert len(set(normal)) == len(normal) and cls not in normal
+            others = set(spec.classes) - {cls}
+            assert not others & set(normal), cls
+
+
+def test_neighbours_first_n_in_class_order():
+    bank = load_bank("builtin")
+    rows = bank.neighbours("SynthHome", ["doorbell", "clock tick"], 3)
+    assert rows == [
+        bank.datasets["SynthHome"]["doorbell"][:3],
+        bank.datasets["SynthHome"]["clock tick"][:3],
+    ]
+
+
+def test_bank_errors_name_the_culprit(tmp_path):
+    bank = NeighbourBank(
+        {"D": {"a": ["x", "y"]}},
+        {"generator": "g", "model": "m", "prompt_version": "1", "date": "d"},
+        "mem",
+    )
+    with pytest.raises(BankError, match="lacks class\\(es\\) \\['b'\\]"):
+        bank.neighbours("D", ["a", "b"], 1)
+    with pytest.raises(BankError, match="needs 3 phrases per class; 'a' has 2"):
+        bank.neighbours("D", ["a"], 3)
+    with pytest.raises(BankError, match="no dataset 'E'"):
+        bank.neighbours("E", ["a"], 1)
+    path = tmp_path / "bank.json"
+    save_bank(bank, path)
+    again = load_bank(path)
+    assert again.datasets == bank.datasets and again.content_hash == bank.content_hash
+    path.write_text(json.dumps({"format": "other"}))
+    with pytest.raises(BankError, match="bank.json: format must be"):
+        load_bank(path)
+    path.write_text("{not json")
+    with pytest.raises(BankError, match="bank.json: not valid JSON"):
+        load_bank(path)
+
+
+def test_margins_equal_template_averaged_distances(small_alm):
+    classes, neighbours = ["dog", "rain"], [["puppy", "wolf"], ["drizzle", "storm"]]
+    templates = ["A {}.", "The sound of {}."]
+    m = pretrained_margins(small_alm, classes, neighbours, templates)
+    assert m.shape == (2, 2, 2)
+    for i, j, n in [(0, 0, 0), (0, 1, 1), (1, 0, 1)]:
+        per_t = [
+            torch.linalg.norm(
+                small_alm.encode_text([t.format(classes[i])])[0]
+                - small_alm.encode_text([t.format(neighbours[j][n])])[0]
+            )
+            for t in templates
+        ]
+        assert m[i, j, n].item() == pytest.approx(torch.stack(per_t).mean().item(), abs=1e-5)
+
+
+def test_expansion_trains_the_prompt_through_neighbours(small_alm):
+    learner = build_method(
+        MethodConfig(n_ctx=2), small_alm, "A {}.", torch.Generator().manual_seed(0)
+    )
+    bank = NeighbourBank(
+        {"D": {"dog": ["puppy", "wolf", "hound"], "rain": ["drizzle", "storm", "shower"]}},
+        {"generator": "g", "model": "m", "prompt_version": "1", "date": "d"},
+        "mem",
+    )
+    cfg = SeptConfig(enabled=True, n_neighbors=2, lam=0.5)
+    sept = SemanticExpansion.build(learner, cfg, bank, "D", ["dog", "rain"], "A {}.")
+    assert sept.neighbours == [["puppy", "wolf"], ["drizzle", "storm"]]
+    assert sept.margins.shape == (2, 2, 2)
+    z = learner.encode(learner.prompts(["dog", "rain"]))
+    loss, parts = sept(z)
+    assert loss.item() == pytest.approx(0.5 * parts["se"].item())
+    z_detached = z.detach()
+    learner.zero_grad()
+    sept(z_detached)[0].backward()  # only p carries the gradient now
+    assert learner.ctx.grad is not None and learner.ctx.grad.abs().sum() > 0

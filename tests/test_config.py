@@ -1,0 +1,70 @@
+import pytest
+
+from sept_ray.config import ConfigError, TrialConfig, flatten, unflatten
+
+
+def test_defaults_follow_the_spec():
+    cfg = TrialConfig()
+    assert (cfg.train.lr, cfg.train.momentum, cfg.train.epochs, cfg.train.batch_size) == (
+        0.0125,
+        0.9,
+        50,
+        16,
+    )
+    assert (cfg.method.n_ctx, cfg.method.ctx_init_std) == (16, 0.02)
+    assert (cfg.sept.n_neighbors, cfg.sept.lam, cfg.sept.inter_const_margin) == (10, 1.0, 1.0)
+    assert len(cfg.sept.templates) == 6 and cfg.data.shots == 16
+
+
+def test_round_trip_through_dict_and_yaml(tmp_path):
+    cfg = TrialConfig.from_dict({"sept": {"enabled": True, "lam": 0.5}, "train": {"seed": 0}})
+    assert TrialConfig.from_dict(cfg.to_dict()) == cfg
+    path = tmp_path / "trial.yaml"
+    path.write_text("sept:\n  enabled: true\n  lam: 0.5\ntrain:\n  seed: 0\n")
+    assert TrialConfig.from_yaml(path) == cfg
+    assert cfg.variant == "coop+sept"
+
+
+def test_presets_apply_under_explicit_values():
+    assert TrialConfig.from_dict({}, preset="paper").train.epochs == 50
+    demo = TrialConfig.from_dict({"train": {"epochs": 3}}, preset="demo")
+    assert demo.train.epochs == 3
+    with pytest.raises(ConfigError, match="preset = 'fast'"):
+        TrialConfig.from_dict({}, preset="fast")
+
+
+@pytest.mark.parametrize(
+    "values, message",
+    [
+        ({"sept": {"lamda": 1.0}}, r"sept\.lamda: unknown key"),
+        ({"optim": {}}, r"optim: unknown key"),
+        ({"sept": {"lam": -0.1}}, r"sept\.lam = -0\.1"),
+        ({"sept": {"n_neighbors": 0}}, r"sept\.n_neighbors = 0"),
+        ({"train": {"epochs": "ten"}}, r"train\.epochs = 'ten': expected an integer"),
+        ({"train": {"lr": True}}, r"train\.lr = True: expected a number"),
+        ({"sept": {"enabled": "yes"}}, r"sept\.enabled = 'yes': expected true or false"),
+        ({"data": {"fold": 0}}, r"data\.fold = 0"),
+        ({"data": {"shots": 0}}, r"data\.shots = 0"),
+        ({"data": {"train_crop": "left"}}, r"data\.train_crop = 'left'"),
+        ({"sept": {"templates": ["no slot"]}}, r"sept\.templates = 'no slot'"),
+        ({"backbone": {"device": "tpu"}}, r"backbone\.device = 'tpu'"),
+        ({"train": 5}, r"train = 5: expected a mapping"),
+    ],
+)
+def test_bad_values_name_key_and_value(values, message):
+    with pytest.raises(ConfigError, match=message):
+        TrialConfig.from_dict(values)
+
+
+def test_yaml_top_level_must_be_mapping(tmp_path):
+    path = tmp_path / "bad.yaml"
+    path.write_text("- 1\n- 2\n")
+    with pytest.raises(ConfigError, match="bad.yaml"):
+        TrialConfig.from_yaml(path)
+
+
+def test_flatten_and_unflatten_are_inverse():
+    nested = TrialConfig().to_dict()
+    flat = flatten(nested)
+    assert flat["sept.lam"] == 1.0 and flat["data.name"] == "SynthInstruments"
+    assert unflatten(flat) == nested

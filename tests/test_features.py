@@ -1,0 +1,66 @@
+import numpy as np
+import soundfile
+import torch
+
+from sept_ray.data.audio import load_clip
+from sept_ray.data.manifest import all_clip_paths
+from sept_ray.features import EmbeddingCache, read_entry
+
+
+def test_entry_holds_every_clip_once(small_alm, tone_root, tmp_path):
+    folder = tone_root / "Tones"
+    cache = EmbeddingCache(tmp_path / "cache")
+    emb = cache.load_or_build(small_alm, folder)
+    assert emb.paths == all_clip_paths(folder) and emb.center.shape == (36, 384)
+    assert emb.views is None
+    rel = emb.paths[5]
+    direct = small_alm.encode_audio(torch.from_numpy(load_clip(folder / rel, 16000, 2.0))[None])
+    assert torch.allclose(emb.center[emb.rows([rel])], direct, atol=1e-5)
+    assert len(emb.manifest_hash) == 64
+
+
+def test_second_load_reads_without_rebuilding(small_alm, tone_root, tmp_path):
+    cache = EmbeddingCache(tmp_path / "cache")
+    first = cache.load_or_build(small_alm, tone_root / "Tones")
+    stamp = first.entry.stat().st_mtime_ns
+    second = cache.load_or_build(small_alm, tone_root / "Tones")
+    assert second.entry == first.entry and second.entry.stat().st_mtime_ns == stamp
+    assert torch.equal(first.center, second.center)
+
+
+def test_changed_clip_or_weights_give_a_new_entry(small_alm, tone_root, tmp_path):
+    folder = tone_root / "Tones"
+    cache = EmbeddingCache(tmp_path / "cache")
+    before = cache.entry_path(small_alm, folder, 0)
+    clip = folder / "audios/alpha/000.wav"
+    soundfile.write(clip, np.zeros(8000, np.float32) + 0.1, 16000)
+    after = cache.entry_path(small_alm, folder, 0)
+    assert after != before
+    assert cache.entry_path(small_alm, folder, 2) != after  # views are part of the key
+    assert (
+        small_alm.cache_id in str(small_alm.cache_id) and small_alm.weights_id in small_alm.cache_id
+    )
+
+
+def test_torn_entry_is_ignored_and_rebuilt(small_alm, tone_root, tmp_path):
+    cache = EmbeddingCache(tmp_path / "cache")
+    entry = cache.load_or_build(small_alm, tone_root / "Tones").entry
+    data = entry.read_bytes()
+    entry.write_bytes(data[: len(data) // 2])
+    assert read_entry(entry) is None
+    rebuilt = cache.load_or_build(small_alm, tone_root / "Tones")
+    assert rebuilt.center.shape == (36, 384)
+    assert not list(entry.parent.glob(".*.npz"))  # no temp files left behind
+
+
+def test_random_crop_views(small_alm, tmp_path):
+    """Clips longer than the backbone's window get distinct random-crop views, seeded by path."""
+    from conftest import write_tone_dataset
+
+    write_tone_dataset(tmp_path, "Long", ["a", "b"], 2, 1, seconds=3.0)
+    cache = EmbeddingCache(tmp_path / "cache")
+    emb = cache.load_or_build(small_alm, tmp_path / "Long", views=3)
+    assert emb.views.shape == (6, 3, 384)
+    assert not torch.allclose(emb.views[0, 0], emb.views[0, 1])
+    again = EmbeddingCache(tmp_path / "cache2").load_or_build(small_alm, tmp_path / "Long", views=3)
+    assert torch.equal(emb.views, again.views)

@@ -1,0 +1,116 @@
+import json
+
+import pytest
+import torch
+from safetensors.torch import load_file
+
+from sept_ray.config import ConfigError, TrialConfig
+from sept_ray.metrics import harmonic_mean
+from sept_ray.sept.bank import NeighbourBank, save_bank
+from sept_ray.train import TrialError, run_trial
+
+PROVENANCE = {"generator": "test", "model": "none", "prompt_version": "0", "date": "2026-11-26"}
+
+
+def config(tmp_path, tone_root, weights, **sections):
+    values = {
+        "data": {"name": "Tones", "root": str(tone_root), "shots": 4},
+        "backbone": {"weights": str(weights), "device": "cpu"},
+        "method": {"name": "coop", "n_ctx": 4},
+        "train": {"epochs": 2, "batch_size": 4, "seed": 0},
+        "output_dir": str(tmp_path / "trial"),
+        "cache_dir": str(tmp_path / "cache"),
+    }
+    for key, value in sections.items():
+        values[key] = {**values.get(key, {}), **value} if isinstance(value, dict) else value
+    return TrialConfig.from_dict(values)
+
+
+def test_coop_trial_metrics_and_artifacts(tmp_path, tone_root, small_weights):
+    cfg = config(tmp_path, tone_root, small_weights)
+    seen = []
+    result = run_trial(cfg, on_epoch=seen.append)
+    assert [m.epoch for m in result.history] == [1, 2] and seen == result.history
+    assert result.h == pytest.approx(harmonic_mean(result.base, result.new))
+    # 3 test clips per class: the accuracy is the mean of the per-class accuracies
+    assert result.base == pytest.approx(sum(result.per_class["base"].values()) / 2, abs=1e-4)
+    assert result.new == pytest.approx(sum(result.per_class["new"].values()) / 2, abs=1e-4)
+    out = result.output_dir
+    assert {p.name for p in out.iterdir()} == {
+        "config.yaml",
+        "metrics.json",
+        "per_class_accuracy.json",
+        "split.json",
+        "prompt.safetensors",
+    }
+    assert TrialConfig.from_yaml(out / "config.yaml") == cfg
+    assert load_file(str(out / "prompt.safetensors"))["ctx"].shape == (4, 384)
+    split = json.loads((out / "split.json").read_text())
+    assert split["base"] == ["alpha", "beta"] and split["new"] == ["delta", "gamma"]
+    assert len(split["train_clips"]) == 8
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["final"]["H"] == pytest.approx(result.h)
+    assert (
+        len(metrics["tags"]["dataset_manifest"]) == 64 and metrics["tags"]["neighbour_bank"] == ""
+    )
+
+
+def test_trial_is_deterministic(tmp_path, tone_root, small_weights):
+    first = run_trial(config(tmp_path / "a", tone_root, small_weights))
+    second = run_trial(config(tmp_path / "b", tone_root, small_weights))
+    assert [m.loss for m in first.history] == [m.loss for m in second.history]
+    ctx = [load_file(str(r.output_dir / "prompt.safetensors"))["ctx"] for r in (first, second)]
+    assert torch.equal(*ctx)
+    other = run_trial(config(tmp_path / "c", tone_root, small_weights, train={"seed": 1}))
+    assert other.history[0].loss != first.history[0].loss
+
+
+def test_zero_shot_trial_has_no_training(tmp_path, tone_root, small_weights):
+    result = run_trial(config(tmp_path, tone_root, small_weights, method={"name": "zeroshot"}))
+    assert [m.epoch for m in result.history] == [0]
+    assert not (result.output_dir / "prompt.safetensors").exists()
+
+
+def test_sept_trial_uses_bank_and_logs_neighbours(tmp_path, tone_root, small_weights):
+    phrases = {c: [f"{c} tone {i}" for i in range(5)] for c in ["alpha", "beta", "delta", "gamma"]}
+    bank_path = tmp_path / "bank.json"
+    save_bank(NeighbourBank({"Tones": phrases}, PROVENANCE, "mem"), bank_path)
+    cfg = config(
+        tmp_path,
+        tone_root,
+        small_weights,
+        sept={"enabled": True, "bank": str(bank_path), "n_neighbors": 3},
+    )
+    result = run_trial(cfg)
+    assert all(m.se > 0 for m in result.history)
+    saved = json.loads((result.output_dir / "neighbours.json").read_text())
+    assert saved["classes"] == ["alpha", "beta"] and saved["neighbours"][1] == phrases["beta"][:3]
+    assert torch.tensor(saved["margins"]).shape == (2, 2, 3)
+    assert result.tags["neighbour_bank"] == saved["bank_hash"] != ""
+
+
+def test_sept_needs_every_base_class_in_the_bank(tmp_path, tone_root, small_weights):
+    bank_path = tmp_path / "bank.json"
+    save_bank(NeighbourBank({"Tones": {"alpha": ["a"] * 3}}, PROVENANCE, "mem"), bank_path)
+    cfg = config(tmp_path, tone_root, small_weights, sept={"enabled": True, "bank": str(bank_path)})
+    with pytest.raises(ValueError, match="lacks class\\(es\\) \\['beta'\\]"):
+        run_trial(cfg)
+
+
+def test_sept_with_zero_shot_is_refused(tmp_path, tone_root, small_weights):
+    cfg = config(
+        tmp_path, tone_root, small_weights, method={"name": "zeroshot"}, sept={"enabled": True}
+    )
+    with pytest.raises(ConfigError, match="nothing to train"):
+        run_trial(cfg)
+
+
+def test_non_finite_loss_fails_the_trial(tmp_path, tone_root, small_weights):
+    cfg = config(tmp_path, tone_root, small_weights, train={"lr": 1e38, "epochs": 3})
+    with pytest.raises(TrialError, match="non-finite loss .* at epoch"):
+        run_trial(cfg)
+
+
+def test_random_crop_views_train(tmp_path, tone_root, small_weights):
+    cfg = config(tmp_path, tone_root, small_weights, data={"train_crop": "random", "crop_views": 2})
+    assert len(run_trial(cfg).history) == 2

@@ -1,0 +1,123 @@
+"""End to end: a tiny b2n sweep through Ray Tune (local Ray on loopback), read back from MLflow."""
+
+import json
+from pathlib import Path
+
+import pytest
+from mlflow.tracking import MlflowClient
+from mlflow.utils.mlflow_tags import MLFLOW_PARENT_RUN_ID
+
+from sept_ray.metrics import harmonic_mean
+from sept_ray.sept.bank import NeighbourBank, save_bank
+from sweeps import b2n
+
+from conftest import write_tone_dataset
+
+pytestmark = pytest.mark.slow
+CLASSES = ["alpha", "beta", "delta", "gamma"]
+
+
+@pytest.fixture(scope="module")
+def sweep(tmp_path_factory, small_weights):
+    root = tmp_path_factory.mktemp("sweep")
+    write_tone_dataset(root / "data", "Tones", CLASSES, 6, 3)
+    write_tone_dataset(root / "data", "Tones2", CLASSES, 4, 2, folds=2)
+    bank = {
+        name: {c: [f"{c} tone {i}" for i in range(4)] for c in CLASSES}
+        for name in ("Tones", "Tones2")
+    }
+    provenance = {"generator": "test", "model": "none", "prompt_version": "0", "date": "2026-11-26"}
+    save_bank(NeighbourBank(bank, provenance, "mem"), root / "bank.json")
+    argv = [
+        "--data-root",
+        str(root / "data"),
+        "--datasets",
+        "Tones",
+        "Tones2",
+        "--results",
+        str(root / "results"),
+        "--experiment",
+        "e2e",
+        "--num-cpus",
+        "2",
+        "--methods",
+        "zeroshot",
+        "coop",
+        "--weights",
+        str(small_weights),
+        "--set",
+        "train.epochs=2",
+        "train.batch_size=4",
+        "data.shots=4",
+        "method.n_ctx=4",
+        f"sept.bank={root / 'bank.json'}",
+        "sept.n_neighbors=3",
+        "backbone.device=cpu",
+    ]
+    return root, b2n.main(argv)
+
+
+def test_sweep_succeeds_and_writes_table(sweep):
+    root, code = sweep
+    assert code == 0
+    tables = list((root / "results" / "e2e").glob("*/b2n_table.csv"))
+    assert len(tables) == 1
+    lines = tables[0].read_text().splitlines()
+    assert lines[0].startswith("dataset,method,base,new,H")
+    rows = [line.split(",") for line in lines[1:]]
+    assert {(r[0], r[1]) for r in rows} == {
+        (d, v) for d in ("Tones", "Tones2", "AVERAGE") for v in ("zeroshot", "coop", "coop+sept")
+    }
+    tones2 = next(r for r in rows if r[0] == "Tones2" and r[1] == "coop")
+    assert tones2[7] == "2"  # two folds fed the cell
+
+
+def runs(root):
+    client = MlflowClient(f"sqlite:///{root / 'results' / 'mlflow.db'}")
+    experiment = client.get_experiment_by_name("e2e")
+    found = client.search_runs([experiment.experiment_id])
+    parents = [r for r in found if MLFLOW_PARENT_RUN_ID not in r.data.tags]
+    children = [r for r in found if MLFLOW_PARENT_RUN_ID in r.data.tags]
+    return client, parents, children
+
+
+def test_every_trial_is_one_finished_nested_run(sweep):
+    root, _ = sweep
+    client, parents, children = runs(root)
+    assert len(parents) == 1 and parents[0].info.status == "FINISHED"
+    # Tones fold 1 + Tones2 folds 1, 2 -> 3 dataset-folds x 3 variants
+    assert len(children) == 9
+    assert {r.data.tags[MLFLOW_PARENT_RUN_ID] for r in children} == {parents[0].info.run_id}
+    assert all(r.info.status == "FINISHED" for r in children)
+    assert {r.data.tags["sept.variant"] for r in children} == {"zeroshot", "coop", "coop+sept"}
+    artifacts = {a.path for a in client.list_artifacts(parents[0].info.run_id)}
+    assert {"b2n_table.csv", "b2n_table.md"} <= artifacts
+
+
+def test_runs_hold_params_metrics_artifacts_and_consistent_h(sweep, tmp_path):
+    root, _ = sweep
+    client, _, children = runs(root)
+    coop = next(r for r in children if r.data.tags["sept.variant"] == "coop+sept")
+    params = coop.data.params
+    assert params["sept.enabled"] == "True" and params["train.epochs"] == "2"
+    assert params["sept.n_neighbors"] == "3" and params["method.name"] == "coop"
+    history = client.get_metric_history(coop.info.run_id, "H")
+    assert [m.step for m in history] == [1, 2]
+    names = {a.path for a in client.list_artifacts(coop.info.run_id)}
+    assert {
+        "prompt.safetensors",
+        "config.yaml",
+        "per_class_accuracy.json",
+        "neighbours.json",
+    } <= names
+    for tag in (
+        "sept.backbone_weights_hash",
+        "sept.dataset_manifest_hash",
+        "sept.neighbour_bank_hash",
+    ):
+        assert coop.data.tags[tag]
+    local = client.download_artifacts(coop.info.run_id, "per_class_accuracy.json", str(tmp_path))
+    per_class = json.loads(Path(local).read_text())
+    base = sum(per_class["base"].values()) / len(per_class["base"])  # equal clips per class
+    new = sum(per_class["new"].values()) / len(per_class["new"])
+    assert coop.data.metrics["H"] == pytest.approx(harmonic_mean(base, new), abs=1e-3)
