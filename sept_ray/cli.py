@@ -106,7 +106,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         args.func(args)
     except (ConfigError, FileNotFoundError, KeyError, ValueError) as exc:
-        print(f"sept: error: {exc}", file=sys.stderr)
+        message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
+        print(f"sept: error: {message}", file=sys.stderr)
         return 2
     return 0
 

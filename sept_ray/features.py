@@ -142,6 +142,9 @@ def build_entry(
                 views=stacked,
                 manifest_hash=np.array(digest),
             )
+            handle.flush()
+            os.fsync(handle.fileno())  # on disk before the rename makes it visible
+        os.chmod(tmp, 0o644)  # readable by every worker, as a plain file would be
         os.replace(tmp, entry)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import statistics
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import torch
@@ -67,13 +67,23 @@ class TableRow:
     h_std: float
     n_seeds: int
     n_runs: int
+    n_expected: int  # runs the sweep planned for this cell; more than n_runs when some failed
+
+    @property
+    def complete(self) -> bool:
+        return self.n_runs == self.n_expected
 
 
-def aggregate(scores: Iterable[RunScore]) -> list[TableRow]:
+def aggregate(
+    scores: Iterable[RunScore], expected: Mapping[tuple[str, str], int] | None = None
+) -> list[TableRow]:
     """Folds -> seeds -> datasets, plus an ``AVERAGE`` row per variant (mean of per-dataset values).
 
+    ``expected`` maps (variant, dataset) to the number of runs planned; a cell or average fed by
+    fewer runs says so in ``n_runs < n_expected`` (a missing run is never counted as zero).
     Rows are ordered by variant (first appearance), then dataset name, the average last.
     """
+    expected = dict(expected or {})
     by_cell: dict[tuple[str, str], dict[int, list[RunScore]]] = defaultdict(
         lambda: defaultdict(list)
     )
@@ -104,6 +114,9 @@ def aggregate(scores: Iterable[RunScore]) -> list[TableRow]:
                     h_std=statistics.stdev(hs) if len(hs) > 1 else 0.0,
                     n_seeds=len(per_seed),
                     n_runs=sum(len(runs) for runs in seeds.values()),
+                    n_expected=expected.get(
+                        (variant, dataset), sum(len(runs) for runs in seeds.values())
+                    ),
                 )
             )
         rows.extend(cells)
@@ -117,6 +130,10 @@ def aggregate(scores: Iterable[RunScore]) -> list[TableRow]:
                 h_std=0.0,
                 n_seeds=min(c.n_seeds for c in cells),
                 n_runs=sum(c.n_runs for c in cells),
+                n_expected=max(
+                    sum(c.n_expected for c in cells),
+                    sum(n for (v, _), n in expected.items() if v == variant),
+                ),
             )
         )
     return rows

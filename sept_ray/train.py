@@ -7,8 +7,6 @@ prompt learner (+ SEPT) -> SGD -> per-epoch Base/New/H -> artifacts in ``output_
 from __future__ import annotations
 
 import json
-import logging
-import resource
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -25,11 +23,11 @@ from sept_ray.data.catalog import dataset_template
 from sept_ray.data.manifest import Clip, load_split
 from sept_ray.data.split import ClassSplit, base_new_split, sample_few_shot
 from sept_ray.features import DatasetEmbeddings, EmbeddingCache
+from sept_ray.memory import PeakMemory
 from sept_ray.methods import METHODS, PromptLearner, PromptSet, build_method
 from sept_ray.metrics import accuracy, harmonic_mean, per_class_accuracy
 from sept_ray.sept import SemanticExpansion, load_bank
 
-log = logging.getLogger(__name__)
 EVAL_CHUNK = 256  # test clips per forward pass
 
 
@@ -64,6 +62,7 @@ class TrialResult:
     output_dir: Path
     train_seconds: float
     peak_rss_mb: float
+    peak_cuda_mb: float
     tags: dict[str, str] = field(default_factory=dict)
 
     def summary(self) -> dict[str, float | str]:
@@ -74,6 +73,7 @@ class TrialResult:
             "H": self.h,
             "train_seconds": self.train_seconds,
             "peak_rss_mb": self.peak_rss_mb,
+            "peak_cuda_mb": self.peak_cuda_mb,
         }
 
 
@@ -107,7 +107,42 @@ def run_trial(
         )
     out_dir = Path(cfg.output_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
+    with PeakMemory() as memory:
+        fitted = fit(cfg, on_epoch)
+    final = fitted.history[-1]
+    result = TrialResult(
+        config=cfg,
+        base=final.base,
+        new=final.new,
+        h=final.h,
+        history=fitted.history,
+        per_class=fitted.per_class,
+        output_dir=out_dir,
+        train_seconds=fitted.train_seconds,
+        peak_rss_mb=memory.rss_mb,
+        peak_cuda_mb=memory.cuda_mb,
+        tags=fitted.tags,
+    )
+    write_artifacts(result, fitted)
+    return result
 
+
+@dataclass
+class Fitted:
+    """Everything a fitted trial leaves for its result and artifacts."""
+
+    learner: PromptLearner
+    classes: ClassSplit
+    shots: tuple[Clip, ...]
+    expansion: SemanticExpansion | None
+    history: list[EpochMetrics]
+    per_class: dict[str, dict[str, float]]
+    train_seconds: float
+    tags: dict[str, str]
+
+
+def fit(cfg: TrialConfig, on_epoch: Callable[[EpochMetrics], None] | None) -> Fitted:
+    """Load data and embeddings, build the learner (+ SEPT), train and evaluate."""
     split = load_split(cfg.data.root, cfg.data.name, cfg.data.fold)
     classes = base_new_split(split.classes)
     shots = sample_few_shot(split.train, classes.base, cfg.data.shots, cfg.train.seed)
@@ -180,25 +215,12 @@ def run_trial(
                 predict(learner, new_set, seen=False), new_set.labels, new_set.classes
             ),
         }
-    final = history[-1]
-    result = TrialResult(
-        config=cfg,
-        base=final.base,
-        new=final.new,
-        h=final.h,
-        history=history,
-        per_class=per_class,
-        output_dir=out_dir,
-        train_seconds=train_seconds,
-        peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
-        tags={
-            "backbone_weights": backbone.weights_id,
-            "dataset_manifest": embeddings.manifest_hash,
-            "neighbour_bank": bank.content_hash if bank else "",
-        },
-    )
-    write_artifacts(result, learner, classes, shots, expansion)
-    return result
+    tags = {
+        "backbone_weights": backbone.weights_id,
+        "dataset_manifest": embeddings.manifest_hash,
+        "neighbour_bank": bank.content_hash if bank else "",
+    }
+    return Fitted(learner, classes, shots, expansion, history, per_class, train_seconds, tags)
 
 
 def eval_set(
@@ -293,17 +315,17 @@ def evaluate(
     )
 
 
-def write_artifacts(
-    result: TrialResult,
-    learner: PromptLearner,
-    classes: ClassSplit,
-    shots: tuple[Clip, ...],
-    expansion: SemanticExpansion | None,
-) -> None:
+def write_artifacts(result: TrialResult, fitted: Fitted) -> None:
     """config.yaml, metrics.json, per_class_accuracy.json, split.json, prompt.safetensors
     (learned parameters; absent for zero-shot) and, with SEPT, neighbours.json."""
     out = result.output_dir
     cfg = result.config
+    learner, classes, shots, expansion = (
+        fitted.learner,
+        fitted.classes,
+        fitted.shots,
+        fitted.expansion,
+    )
     (out / "config.yaml").write_text(yaml.safe_dump(cfg.to_dict(), sort_keys=False))
     metrics = {
         "final": result.summary(),
@@ -320,6 +342,11 @@ def write_artifacts(
         "base": list(classes.base),
         "new": list(classes.new),
         "train_clips": [{"path": c.path, "classname": c.classname} for c in shots],
+        "short_classes": {
+            name: count
+            for name in classes.base
+            if (count := sum(c.classname == name for c in shots)) < cfg.data.shots
+        },
     }
     (out / "split.json").write_text(json.dumps(split, indent=1))
     state = {k: v.detach().cpu().contiguous() for k, v in learner.state_dict().items()}
@@ -332,6 +359,7 @@ def write_artifacts(
             "n_neighbors": cfg.sept.n_neighbors,
             "classes": list(classes.base),
             "neighbours": expansion.neighbours,
+            "margin_templates": expansion.templates,
             "margins": expansion.margins.cpu().tolist(),
         }
         (out / "neighbours.json").write_text(json.dumps(neighbours, indent=1))

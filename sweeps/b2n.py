@@ -114,6 +114,16 @@ def main(argv: list[str] | None = None) -> int:
         gpus_per_trial=args.gpus_per_trial,
         ray_address=args.ray_address,
         num_cpus=args.num_cpus,
+        params={
+            "study": "b2n",
+            "datasets": datasets,
+            "variants": variants(args.methods, args.sept),
+            "seeds": seeds,
+            "folds": folds or "all",
+            "preset": args.preset,
+            "overrides": args.overrides,
+            "argv": " ".join(sys.argv[1:] if argv is None else argv),
+        },
     )
     result = run_sweep(spec)
     print()
@@ -133,9 +143,7 @@ def main(argv: list[str] | None = None) -> int:
 if __name__ == "__main__":
     try:
         sys.exit(main())
-    except ConfigError as exc:
-        print(f"b2n: error: {exc}", file=sys.stderr)
-        sys.exit(2)
-    except (FileNotFoundError, ValueError, KeyError) as exc:
-        print(f"b2n: error: {exc}", file=sys.stderr)
+    except (ConfigError, FileNotFoundError, ValueError, KeyError) as exc:
+        message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
+        print(f"b2n: error: {message}", file=sys.stderr)
         sys.exit(2)

@@ -42,6 +42,7 @@ def test_presets_apply_under_explicit_values():
         ({"sept": {"n_neighbors": 0}}, r"sept\.n_neighbors = 0"),
         ({"train": {"epochs": "ten"}}, r"train\.epochs = 'ten': expected an integer"),
         ({"train": {"lr": True}}, r"train\.lr = True: expected a number"),
+        ({"train": {"lr": "fast"}}, r"train\.lr = 'fast': expected a number"),
         ({"sept": {"enabled": "yes"}}, r"sept\.enabled = 'yes': expected true or false"),
         ({"data": {"fold": 0}}, r"data\.fold = 0"),
         ({"data": {"shots": 0}}, r"data\.shots = 0"),
@@ -68,3 +69,8 @@ def test_flatten_and_unflatten_are_inverse():
     flat = flatten(nested)
     assert flat["sept.lam"] == 1.0 and flat["data.name"] == "SynthInstruments"
     assert unflatten(flat) == nested
+
+
+def test_exponent_without_dot_reads_as_a_number():
+    """PyYAML reads 1e-3 as a string; a float setting accepts it."""
+    assert TrialConfig.from_dict({"train": {"lr": "1e-3"}}).train.lr == 0.001

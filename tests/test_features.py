@@ -28,7 +28,7 @@ def test_second_load_reads_without_rebuilding(small_alm, tone_root, tmp_path):
     assert torch.equal(first.center, second.center)
 
 
-def test_changed_clip_or_weights_give_a_new_entry(small_alm, tone_root, tmp_path):
+def test_changed_clip_or_views_give_a_new_entry(small_alm, tone_root, tmp_path):
     folder = tone_root / "Tones"
     cache = EmbeddingCache(tmp_path / "cache")
     before = cache.entry_path(small_alm, folder, 0)
@@ -37,9 +37,23 @@ def test_changed_clip_or_weights_give_a_new_entry(small_alm, tone_root, tmp_path
     after = cache.entry_path(small_alm, folder, 0)
     assert after != before
     assert cache.entry_path(small_alm, folder, 2) != after  # views are part of the key
-    assert (
-        small_alm.cache_id in str(small_alm.cache_id) and small_alm.weights_id in small_alm.cache_id
-    )
+
+
+def test_other_weights_or_front_end_give_a_new_key(small_alm, tone_root, tmp_path):
+    from sept_ray.backbones.tiny import TinyALM, load_tiny_alm, minilm_path
+    from sept_ray.backbones.tiny_audio import TinyAudioConfig
+
+    folder = tone_root / "Tones"
+    cache = EmbeddingCache(tmp_path / "cache")
+    torch.manual_seed(1)
+    other = TinyALM(TinyAudioConfig(channels=(4, 8, 8, 16)), minilm_path(), logit_scale=30.0)
+    other.save_audio_weights(tmp_path / "other.safetensors")
+    other = load_tiny_alm(tmp_path / "other.safetensors")
+    assert other.weights_id != small_alm.weights_id
+    assert cache.entry_path(other, folder, 0) != cache.entry_path(small_alm, folder, 0)
+    hop = TinyALM(TinyAudioConfig(channels=(4, 8, 8, 16), hop=160), minilm_path())
+    hop.load_state_dict(small_alm.state_dict())  # same weights, other front end
+    assert hop.weights_id == small_alm.weights_id and hop.cache_id != small_alm.cache_id
 
 
 def test_torn_entry_is_ignored_and_rebuilt(small_alm, tone_root, tmp_path):

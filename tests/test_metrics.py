@@ -105,3 +105,18 @@ def test_paper_averages_are_means_of_per_dataset_values(method):
     else:
         assert average.base == pytest.approx(float(paper["base"]), abs=0.011)
     assert average.new == pytest.approx(float(paper["new"]), abs=0.011)
+
+
+def test_missing_runs_are_flagged_never_zero():
+    from sept_ray.report.tables import to_text
+
+    scores = [score("A", 0, 1, 80, 40), score("B", 0, 1, 60, 60)]
+    planned = {("coop", "A"): 2, ("coop", "B"): 1, ("coop", "C"): 1}
+    rows = {r.dataset: r for r in aggregate(scores, planned)}
+    assert rows["A"].n_runs == 1 and rows["A"].n_expected == 2 and not rows["A"].complete
+    assert rows["B"].complete and "C" not in rows
+    average = rows[AVERAGE]
+    assert (average.n_runs, average.n_expected) == (2, 4)
+    assert average.h == pytest.approx((harmonic_mean(80, 40) + 60.0) / 2)  # C is absent, not 0
+    text = to_text(list(rows.values()))
+    assert "1/2" in text and "2/4" in text and "only k of the n planned runs" in text

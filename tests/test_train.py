@@ -31,6 +31,7 @@ def test_coop_trial_metrics_and_artifacts(tmp_path, tone_root, small_weights):
     seen = []
     result = run_trial(cfg, on_epoch=seen.append)
     assert [m.epoch for m in result.history] == [1, 2] and seen == result.history
+    assert result.peak_rss_mb > 100  # the text tower alone is ~90 MB of weights
     assert result.h == pytest.approx(harmonic_mean(result.base, result.new))
     # 3 test clips per class: the accuracy is the mean of the per-class accuracies
     assert result.base == pytest.approx(sum(result.per_class["base"].values()) / 2, abs=1e-4)
@@ -111,6 +112,31 @@ def test_non_finite_loss_fails_the_trial(tmp_path, tone_root, small_weights):
         run_trial(cfg)
 
 
-def test_random_crop_views_train(tmp_path, tone_root, small_weights):
-    cfg = config(tmp_path, tone_root, small_weights, data={"train_crop": "random", "crop_views": 2})
+def test_training_never_runs_the_audio_tower(tmp_path, tone_root, small_weights, monkeypatch):
+    from sept_ray.backbones.tiny import TinyALM
+
+    run_trial(config(tmp_path / "warm", tone_root, small_weights))  # fills the cache
+
+    def refuse(self, wave):
+        raise AssertionError("the audio tower ran during a trial")
+
+    monkeypatch.setattr(TinyALM, "audio_features", refuse)
+    cfg = config(tmp_path / "again", tone_root, small_weights, sept={"enabled": False})
+    cfg = TrialConfig.from_dict({**cfg.to_dict(), "cache_dir": str(tmp_path / "warm" / "cache")})
     assert len(run_trial(cfg).history) == 2
+
+
+def test_random_crop_views_feed_training(tmp_path, small_weights):
+    from conftest import write_tone_dataset
+
+    write_tone_dataset(tmp_path, "Long", ["alpha", "beta", "delta", "gamma"], 6, 3, seconds=3.0)
+    centre = run_trial(config(tmp_path / "c", tmp_path, small_weights, data={"name": "Long"}))
+    views = run_trial(
+        config(
+            tmp_path / "v",
+            tmp_path,
+            small_weights,
+            data={"name": "Long", "train_crop": "random", "crop_views": 2},
+        )
+    )
+    assert [m.loss for m in views.history] != [m.loss for m in centre.history]

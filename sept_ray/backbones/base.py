@@ -6,6 +6,7 @@ Shapes: B clips, S samples, P prompts, L tokens, W token-embedding width, D join
 from __future__ import annotations
 
 import hashlib
+import json
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -123,6 +124,16 @@ class FrozenALM(nn.Module, ABC):
         return digest.hexdigest()[:16]
 
     @property
+    def preprocessing(self) -> dict:
+        """Everything between a decoded clip and the audio tower that weights do not capture
+        (a backbone with its own front-end settings adds them)."""
+        return {"sample_rate": self.sample_rate, "clip_seconds": self.clip_seconds}
+
+    @property
     def cache_id(self) -> str:
-        """Identifies every input of an audio embedding: backbone, weights, preprocessing."""
-        return f"{self.name}-{self.weights_id}-{self.sample_rate}hz-{self.clip_seconds:g}s"
+        """Identifies every input of an audio embedding: backbone, weights, front end, decoding."""
+        from sept_ray.data.audio import decoder_id
+
+        settings = json.dumps({**self.preprocessing, "decoder": decoder_id()}, sort_keys=True)
+        digest = hashlib.sha256(settings.encode()).hexdigest()[:12]
+        return f"{self.name}-{self.weights_id}-{digest}"

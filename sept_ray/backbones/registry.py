@@ -29,3 +29,11 @@ def build_backbone(cfg: BackboneConfig):
         factory = BACKBONES.get(cfg.name)
         _BUILT[key] = factory(cfg).to(device)
     return _BUILT[key]
+
+
+def release_backbones() -> None:
+    """Drop the built backbones of this process and return their CUDA memory (a sweep's driver
+    calls this after filling the embedding cache, so it holds no GPU memory while trials run)."""
+    _BUILT.clear()
+    if torch.cuda.is_available():
+        torch.cuda.empty_cache()

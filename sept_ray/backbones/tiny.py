@@ -10,6 +10,8 @@ so the joint space is MiniLM's 384-d sentence space. Both towers are frozen.
 from __future__ import annotations
 
 import json
+import os
+import tempfile
 from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
@@ -104,6 +106,11 @@ class TinyALM(FrozenALM):
     def audio_features(self, wave: torch.Tensor) -> torch.Tensor:
         return self.audio(wave)
 
+    @property
+    def preprocessing(self) -> dict:
+        """Sample rate, clip length and the log-mel front end (its filterbank is not a weight)."""
+        return {**super().preprocessing, "audio": self.audio.cfg.to_dict()}
+
     def tokenize(self, texts: Sequence[str], n_ctx: int = 0) -> TokenBatch:
         return self.text.tokenize(texts, n_ctx)
 
@@ -129,9 +136,15 @@ class TinyALM(FrozenALM):
         }
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        save_file(tensors, str(tmp), metadata=metadata)
-        tmp.replace(path)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        os.close(fd)
+        try:
+            save_file(tensors, tmp, metadata=metadata)
+            os.chmod(tmp, 0o644)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
 
 
 def load_tiny_alm(weights: str | Path | None = None, text_path: str | None = None) -> TinyALM:

@@ -12,6 +12,15 @@ import numpy as np
 import soundfile
 import soxr
 
+DECODER_VERSION = 1
+"""Bump when decoding changes (mono mix, resampler settings, tiling, cropping): cached
+embeddings made with another version are then not reused."""
+
+
+def decoder_id() -> str:
+    """Decoder version plus the soxr and libsndfile versions that shape decoded samples."""
+    return f"v{DECODER_VERSION}-soxr{soxr.__version__}-{soundfile.__libsndfile_version__}"
+
 
 class AudioError(ValueError):
     """An audio file is missing, unreadable, empty or holds non-finite samples."""

@@ -80,7 +80,7 @@ def read_clips(csv_path: Path) -> tuple[Clip, ...]:
     """Rows of a ``path,classname`` CSV; a missing column or an empty field names the row."""
     if not csv_path.is_file():
         raise ManifestError(f"{csv_path}: CSV file not found")
-    with open(csv_path, newline="", encoding="utf-8") as handle:
+    with open(csv_path, newline="", encoding="utf-8-sig") as handle:  # tolerates a BOM
         reader = csv.DictReader(handle)
         columns = reader.fieldnames or []
         missing = [c for c in REQUIRED_COLUMNS if c not in columns]

@@ -25,6 +25,9 @@ class FewShotWarning(UserWarning):
     """A class has fewer clips than the requested shots; all of its clips are used."""
 
 
+warnings.simplefilter("always", FewShotWarning)  # every trial says so, not only a process's first
+
+
 def base_new_split(classes: Sequence[str]) -> ClassSplit:
     """Split sorted ``classes`` into base (first ceil(K/2)) and new (the rest); needs K >= 2."""
     ordered = tuple(classes)

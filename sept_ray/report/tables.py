@@ -9,6 +9,8 @@ from pathlib import Path
 from sept_ray.metrics import AVERAGE, TableRow
 
 COLUMNS = ("dataset", "method", "base", "new", "H", "H_std", "seeds", "runs")
+CSV_COLUMNS = (*COLUMNS, "runs_planned")
+INCOMPLETE_NOTE = "runs k/n: only k of the n planned runs finished; that row averages fewer runs."
 
 
 def row_values(row: TableRow) -> list[str]:
@@ -20,7 +22,7 @@ def row_values(row: TableRow) -> list[str]:
         f"{row.h:.2f}",
         f"{row.h_std:.2f}",
         str(row.n_seeds),
-        str(row.n_runs),
+        str(row.n_runs) if row.complete else f"{row.n_runs}/{row.n_expected}",
     ]
 
 
@@ -36,7 +38,7 @@ def to_markdown(rows: Sequence[TableRow]) -> str:
     """A GitHub Markdown table; the average row of each method is the mean of per-dataset values."""
     lines = ["| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
     lines += ["| " + " | ".join(row_values(r)) + " |" for r in ordered(rows)]
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines) + "\n" + footnote(rows)
 
 
 def to_text(rows: Sequence[TableRow]) -> str:
@@ -52,7 +54,12 @@ def to_text(rows: Sequence[TableRow]) -> str:
         lines.append("  ".join(cells))
         if n == 0:
             lines.append("  ".join("-" * w for w in widths))
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines) + "\n" + footnote(rows)
+
+
+def footnote(rows: Sequence[TableRow]) -> str:
+    """The note on incomplete rows, when there are any."""
+    return "" if all(r.complete for r in rows) else f"\n{INCOMPLETE_NOTE}\n"
 
 
 def write_tables(rows: Sequence[TableRow], folder: Path) -> list[Path]:
@@ -61,7 +68,7 @@ def write_tables(rows: Sequence[TableRow], folder: Path) -> list[Path]:
     csv_path, md_path = folder / "b2n_table.csv", folder / "b2n_table.md"
     with open(csv_path, "w", newline="") as handle:
         writer = csv.writer(handle)
-        writer.writerow(COLUMNS)
+        writer.writerow(CSV_COLUMNS)
         for row in ordered(rows):
             writer.writerow(
                 [
@@ -73,6 +80,7 @@ def write_tables(rows: Sequence[TableRow], folder: Path) -> list[Path]:
                     row.h_std,
                     row.n_seeds,
                     row.n_runs,
+                    row.n_expected,
                 ]
             )
     md_path.write_text(to_markdown(rows))

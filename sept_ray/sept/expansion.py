@@ -27,6 +27,7 @@ class SemanticExpansion:
     neighbours: list[list[str]]
     neighbour_prompts: PromptSet  # K*N prompts, class-major
     margins: torch.Tensor  # [K, K, N]
+    templates: list[str]  # the T margin templates
 
     @classmethod
     def build(
@@ -41,11 +42,11 @@ class SemanticExpansion:
         """Pick the first N neighbours of each class, tokenize them once, compute the margins."""
         neighbours = bank.neighbours(dataset, classes, cfg.n_neighbors)
         templates = list(cfg.templates)
-        if cfg.use_dataset_template and dataset_template not in templates:
-            templates.append(dataset_template)
+        if cfg.use_dataset_template:  # SPEC §3: the 6 generic ones plus the dataset's own,
+            templates.append(dataset_template)  # even when it repeats a generic one
         margins = pretrained_margins(learner.backbone, classes, neighbours, templates)
         prompts = learner.prompts([p for row in neighbours for p in row])
-        return cls(learner, cfg, neighbours, prompts, margins)
+        return cls(learner, cfg, neighbours, prompts, margins, templates)
 
     def __call__(
         self, class_features: torch.Tensor, audio: torch.Tensor | None = None

@@ -9,8 +9,10 @@ table (CSV + Markdown) to the sweep folder and to the sweep's parent MLflow run.
 from __future__ import annotations
 
 import time
+from collections import Counter
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from sept_ray.config import ConfigError, TrialConfig
 from sept_ray.metrics import RunScore, TableRow, aggregate
@@ -31,6 +33,7 @@ class SweepSpec:
     ray_address: str = ""  # empty: start a local Ray on this machine
     num_cpus: int | None = None  # CPUs of a local Ray (None: all)
     max_concurrent: int = 0  # 0: as many as resources allow
+    params: dict[str, Any] = field(default_factory=dict)  # logged on the sweep's parent run
 
 
 @dataclass
@@ -48,21 +51,36 @@ class SweepResult:
     wall_seconds: float = 0.0
 
 
+def absolute(path: str) -> str:
+    """``path`` made absolute against the driver's working folder (trials run in their own)."""
+    return str(Path(path).expanduser().resolve()) if path else path
+
+
+def absolute_if_local(path: str) -> str:
+    """Like :func:`absolute` for a path that exists here; anything else (a hub id, a missing
+    file whose check will name it) is left as given."""
+    return absolute(path) if path and Path(path).expanduser().exists() else path
+
+
 def place_trials(spec: SweepSpec, run_dir: Path) -> list[GridTrial]:
-    """Give every trial an absolute output folder under ``run_dir`` and the shared cache folder."""
+    """Give every trial an absolute output folder under ``run_dir``, the shared cache folder, and
+    absolute data, weights and bank paths: Ray Tune runs each trial in a folder of its own."""
     names = [t.name for t in spec.trials]
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
         raise ConfigError(f"trial names must be unique; repeated: {duplicates}")
-    cache_dir = (spec.results_dir / "cache").resolve()
+    cache_dir = spec.results_dir / "cache"
     placed = []
     for trial in spec.trials:
         cfg = trial.config
+        bank = cfg.sept.bank if cfg.sept.bank == "builtin" else absolute_if_local(cfg.sept.bank)
         cfg = replace(
             cfg,
-            output_dir=cfg.output_dir or str((run_dir / "trials" / trial.name).resolve()),
-            cache_dir=cfg.cache_dir or str(cache_dir),
-            data=replace(cfg.data, root=str(Path(cfg.data.root).resolve())),
+            output_dir=absolute(cfg.output_dir or str(run_dir / "trials" / trial.name)),
+            cache_dir=absolute(cfg.cache_dir or str(cache_dir)),
+            data=replace(cfg.data, root=absolute(cfg.data.root)),
+            backbone=replace(cfg.backbone, weights=absolute_if_local(cfg.backbone.weights)),
+            sept=replace(cfg.sept, bank=bank),
         )
         placed.append(GridTrial(trial.name, cfg))
     return placed
@@ -75,6 +93,7 @@ def check_and_cache(trials: list[GridTrial]) -> None:
     trials that the bank holds N phrases for every base class.
     """
     from sept_ray.backbones import BACKBONES, build_backbone
+    from sept_ray.backbones.registry import release_backbones
     from sept_ray.data.manifest import load_split
     from sept_ray.data.split import base_new_split
     from sept_ray.features import EmbeddingCache
@@ -97,10 +116,37 @@ def check_and_cache(trials: list[GridTrial]) -> None:
             backbone = build_backbone(cfg.backbone)
             print(f"embedding cache: {cfg.data.name} on {cfg.backbone.name}", flush=True)
             EmbeddingCache(cfg.cache_dir).load_or_build(backbone, split.root, views)
+    release_backbones()
+
+
+def collect(grid, trials: list[GridTrial]) -> tuple[list[RunScore], list[tuple[str, str]]]:
+    """Final scores in grid order, and (name, last line of the error) of trials that failed."""
+    order = {t.name: i for i, t in enumerate(trials)}
+    named_scores, failed = [], []
+    for result in grid:
+        point = result.config["point"]
+        metrics = result.metrics or {}
+        if result.error is not None or not metrics.get("final"):
+            lines = [line.strip() for line in str(result.error or "").splitlines() if line.strip()]
+            failed.append((point["name"], lines[-1] if lines else "no final result"))
+            continue
+        cfg = TrialConfig.from_dict(point["trial"])
+        score = RunScore(
+            cfg.data.name,
+            cfg.variant,
+            cfg.train.seed,
+            cfg.data.fold,
+            metrics["base"],
+            metrics["new"],
+            metrics["H"],
+        )
+        named_scores.append((order[point["name"]], score))
+    return [score for _, score in sorted(named_scores, key=lambda pair: pair[0])], failed
 
 
 def run_sweep(spec: SweepSpec) -> SweepResult:
     """Run ``spec`` (see the module docstring) and return its scores and table."""
+    from mlflow.entities import Param
     from mlflow.tracking import MlflowClient
     from ray import tune
 
@@ -137,57 +183,41 @@ def run_sweep(spec: SweepSpec) -> SweepResult:
         },
     )
     parent_id = parent.info.run_id
-    client.log_param(parent_id, "n_trials", len(trials))
+    sweep_params = {"n_trials": len(trials), **spec.params}
+    client.log_batch(parent_id, params=[Param(k, str(v)[:6000]) for k, v in sweep_params.items()])
 
-    init_ray(spec.ray_address, spec.num_cpus)
-    resources = {"cpu": spec.cpus_per_trial, "gpu": spec.gpus_per_trial}
-    points = [{"name": t.name, "trial": t.config.to_dict()} for t in trials]
-    tuner = tune.Tuner(
-        tune.with_resources(train_b2n, resources),
-        param_space={"point": tune.grid_search(points)},
-        tune_config=tune.TuneConfig(
-            reuse_actors=True, max_concurrent_trials=spec.max_concurrent or None
-        ),
-        run_config=tune.RunConfig(
-            name=spec.experiment,
-            storage_path=str(run_dir / "ray"),
-            callbacks=[
-                MlflowTracker(uri, experiment_id, parent_id, commit),
-                ProgressPrinter(len(trials)),
-            ],
-            verbose=0,
-        ),
-    )
-    print(
-        f"running {len(trials)} trials; MLflow: {uri} (experiment {spec.experiment!r})", flush=True
-    )
-    grid = tuner.fit()
-
-    order = {t.name: i for i, t in enumerate(trials)}
-    named_scores, failed = [], []
-    for result in grid:
-        point = result.config["point"]
-        metrics = result.metrics or {}
-        if result.error is not None or not metrics.get("final"):
-            reason = str(result.error).splitlines()[0] if result.error else "no final result"
-            failed.append((point["name"], reason))
-            continue
-        cfg = TrialConfig.from_dict(point["trial"])
-        score = RunScore(
-            cfg.data.name,
-            cfg.variant,
-            cfg.train.seed,
-            cfg.data.fold,
-            metrics["base"],
-            metrics["new"],
-            metrics["H"],
+    try:
+        init_ray(spec.ray_address, spec.num_cpus)
+        resources = {"cpu": spec.cpus_per_trial, "gpu": spec.gpus_per_trial}
+        points = [{"name": t.name, "trial": t.config.to_dict()} for t in trials]
+        tuner = tune.Tuner(
+            tune.with_resources(train_b2n, resources),
+            param_space={"point": tune.grid_search(points)},
+            tune_config=tune.TuneConfig(
+                reuse_actors=True, max_concurrent_trials=spec.max_concurrent or None
+            ),
+            run_config=tune.RunConfig(
+                name=spec.experiment,
+                storage_path=str(run_dir / "ray"),
+                callbacks=[
+                    MlflowTracker(uri, experiment_id, parent_id, commit),
+                    ProgressPrinter(len(trials)),
+                ],
+                verbose=0,
+            ),
         )
-        named_scores.append((order[point["name"]], score))
-    scores = [score for _, score in sorted(named_scores, key=lambda pair: pair[0])]
-    table = aggregate(scores) if scores else []
-    table_files = write_tables(table, run_dir) if table else []
-    for path in table_files:
-        client.log_artifact(parent_id, str(path))
+        print(f"running {len(trials)} trials; MLflow: {uri} (experiment {spec.experiment!r})")
+        scores, failed = collect(tuner.fit(), trials)
+        planned = Counter((t.config.variant, t.config.data.name) for t in trials)
+        table = aggregate(scores, planned) if scores else []
+        table_files = write_tables(table, run_dir) if table else []
+        for path in table_files:
+            client.log_artifact(parent_id, str(path))
+    except BaseException as exc:
+        client.set_terminated(
+            parent_id, "KILLED" if isinstance(exc, KeyboardInterrupt) else "FAILED"
+        )
+        raise
     client.set_terminated(parent_id, "FINISHED" if scores else "FAILED")
     return SweepResult(
         experiment=spec.experiment,

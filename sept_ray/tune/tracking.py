@@ -43,6 +43,14 @@ def git_commit() -> str:
     return f"{head}-dirty" if status else head
 
 
+def error_summary(trial) -> str:
+    """The last line of a failed Tune trial's error trace (the exception and its message)."""
+    local = trial.error_file  # written on the driver before callbacks run; storage syncs later
+    trace = Path(local).read_text() if local and Path(local).is_file() else trial.get_error() or ""
+    lines = [line.strip() for line in str(trace).splitlines() if line.strip()]
+    return lines[-1] if lines else "trial failed (no error trace)"
+
+
 def default_tracking_uri(results_dir: Path) -> str:
     """``sqlite:///<results>/mlflow.db`` (absolute)."""
     return f"sqlite:///{(results_dir / 'mlflow.db').resolve()}"
@@ -104,7 +112,7 @@ class MlflowTracker(Callback):
             return
         stamp = int(result.get("timestamp", 0) * 1000)
         if result.get("final"):
-            names, step = ("train_seconds", "peak_rss_mb"), 0
+            names, step = ("train_seconds", "peak_rss_mb", "peak_cuda_mb"), 0
         else:
             names, step = EPOCH_METRICS, int(result["epoch"])
         metrics = [Metric(n, float(result[n]), stamp, step) for n in names if n in result]
@@ -129,6 +137,5 @@ class MlflowTracker(Callback):
         run_id = self.run_ids.get(trial.trial_id)
         if run_id is None:
             return
-        message = getattr(trial, "error_message", None) or "trial failed"
-        self.client.set_tag(run_id, "sept.error", str(message)[:5000])
+        self.client.set_tag(run_id, "sept.error", error_summary(trial)[:5000])
         self.client.set_terminated(run_id, "FAILED")

@@ -38,5 +38,10 @@ def train_b2n(config: dict[str, Any]) -> None:
     cfg = resolve_point(config)
     result = run_trial(cfg, on_epoch=lambda m: tune.report(epoch_report(m)))
     final = epoch_report(result.history[-1])
-    final.update(final=1, train_seconds=result.train_seconds, peak_rss_mb=result.peak_rss_mb)
+    final.update(
+        final=1,
+        train_seconds=result.train_seconds,
+        peak_rss_mb=result.peak_rss_mb,
+        peak_cuda_mb=result.peak_cuda_mb,
+    )
     tune.report(final)

@@ -71,3 +71,9 @@ def test_manifest_hash_tracks_content(tone_root):
     clip = folder / "audios/alpha/000.wav"
     clip.write_bytes(clip.read_bytes()[:-2] + b"\x01\x02")
     assert manifest_hash(folder) != before
+
+
+def test_csv_with_byte_order_mark(tone_root):
+    path = tone_root / "Tones" / "test.csv"
+    path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
+    assert len(load_split(tone_root, "Tones").test) == 12

@@ -1,5 +1,7 @@
 """End to end: a tiny b2n sweep through Ray Tune (local Ray on loopback), read back from MLflow."""
 
+import contextlib
+import io
 import json
 from pathlib import Path
 
@@ -54,12 +56,18 @@ def sweep(tmp_path_factory, small_weights):
         "sept.n_neighbors=3",
         "backbone.device=cpu",
     ]
-    return root, b2n.main(argv)
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        code = b2n.main(argv)
+    return root, code, printed.getvalue()
 
 
-def test_sweep_succeeds_and_writes_table(sweep):
-    root, code = sweep
+def test_sweep_succeeds_prints_progress_and_writes_table(sweep):
+    root, code, printed = sweep
     assert code == 0
+    for k in range(1, 10):
+        assert f"[{k}/9] " in printed
+    assert "AVERAGE" in printed and "mlflow ui --backend-store-uri sqlite:///" in printed
     tables = list((root / "results" / "e2e").glob("*/b2n_table.csv"))
     assert len(tables) == 1
     lines = tables[0].read_text().splitlines()
@@ -82,7 +90,7 @@ def runs(root):
 
 
 def test_every_trial_is_one_finished_nested_run(sweep):
-    root, _ = sweep
+    root, _, _ = sweep
     client, parents, children = runs(root)
     assert len(parents) == 1 and parents[0].info.status == "FINISHED"
     # Tones fold 1 + Tones2 folds 1, 2 -> 3 dataset-folds x 3 variants
@@ -95,7 +103,7 @@ def test_every_trial_is_one_finished_nested_run(sweep):
 
 
 def test_runs_hold_params_metrics_artifacts_and_consistent_h(sweep, tmp_path):
-    root, _ = sweep
+    root, _, _ = sweep
     client, _, children = runs(root)
     coop = next(r for r in children if r.data.tags["sept.variant"] == "coop+sept")
     params = coop.data.params
@@ -121,3 +129,35 @@ def test_runs_hold_params_metrics_artifacts_and_consistent_h(sweep, tmp_path):
     base = sum(per_class["base"].values()) / len(per_class["base"])  # equal clips per class
     new = sum(per_class["new"].values()) / len(per_class["new"])
     assert coop.data.metrics["H"] == pytest.approx(harmonic_mean(base, new), abs=1e-3)
+
+
+def test_a_failing_trial_is_recorded_and_the_sweep_goes_on(tmp_path, small_weights):
+    """A trial whose loss turns non-finite fails with its message; the other trial finishes."""
+    from sept_ray.tune import SweepSpec, b2n_grid, run_sweep
+
+    write_tone_dataset(tmp_path / "data", "Tones", CLASSES, 4, 2)
+    common = {
+        "backbone": {"weights": str(small_weights), "device": "cpu"},
+        "train": {"epochs": 2, "batch_size": 4},
+        "data": {"shots": 4},
+        "method": {"n_ctx": 2},
+    }
+    good = b2n_grid(["Tones"], ["coop"], [0], tmp_path / "data", base=common)
+    bad = b2n_grid(
+        ["Tones"],
+        ["coop"],
+        [1],
+        tmp_path / "data",
+        base={**common, "train": {"epochs": 3, "batch_size": 4, "lr": 1e38}},
+    )
+    spec = SweepSpec("fail", good + bad, tmp_path / "results", num_cpus=2)
+    result = run_sweep(spec)
+    assert [s.seed for s in result.scores] == [0]
+    assert len(result.failed) == 1 and result.failed[0][0] == "Tones-fold1-seed1-coop"
+    assert "non-finite loss" in result.failed[0][1]
+    client = MlflowClient(result.mlflow_uri)
+    experiment = client.get_experiment_by_name("fail")
+    status = {r.info.run_name: r for r in client.search_runs([experiment.experiment_id])}
+    assert status["Tones-fold1-seed0-coop"].info.status == "FINISHED"
+    failed = status["Tones-fold1-seed1-coop"]
+    assert failed.info.status == "FAILED" and "non-finite loss" in failed.data.tags["sept.error"]

@@ -41,3 +41,27 @@ def test_overrides_parse_yaml_scalars():
     }
     with pytest.raises(ConfigError, match="expected KEY=VALUE"):
         parse_overrides(["sept.lam"])
+
+
+def test_place_trials_makes_paths_absolute(tmp_path, monkeypatch):
+    """Ray Tune runs each trial in its own folder: relative paths must not reach a trial."""
+    from sept_ray.tune.sweep import SweepSpec, place_trials
+
+    write_tone_dataset(tmp_path, "One", ["a", "b"], 2, 1)
+    (tmp_path / "bank.json").write_text("{}")
+    (tmp_path / "w.safetensors").write_text("")
+    monkeypatch.chdir(tmp_path)
+    base = {"sept": {"bank": "bank.json"}, "backbone": {"weights": "w.safetensors"}}
+    grid = b2n_grid(["One"], ["coop+sept"], [0], ".", base=base)
+    (placed,) = place_trials(SweepSpec("x", grid, tmp_path / "res"), tmp_path / "res" / "run")
+    cfg = placed.config
+    assert cfg.sept.bank == str(tmp_path / "bank.json")
+    assert cfg.backbone.weights == str(tmp_path / "w.safetensors")
+    assert cfg.data.root == str(tmp_path)
+    assert cfg.output_dir == str(tmp_path / "res" / "run" / "trials" / placed.name)
+    assert cfg.cache_dir == str(tmp_path / "res" / "cache")
+    hub = b2n_grid(["One"], ["coop"], [0], ".", base={"backbone": {"weights": "org/model"}})
+    assert (
+        place_trials(SweepSpec("x", hub, tmp_path), tmp_path)[0].config.backbone.weights
+        == "org/model"
+    )
