@@ -20,7 +20,6 @@ class DatasetInfo:
     name: str
     template: str
     folds: int
-    builtin: bool = False
 
 
 DATASETS: Registry[DatasetInfo] = Registry("dataset")
@@ -57,7 +56,7 @@ def _add_builtin() -> None:
     from sept_ray.data.synth.world import BUILTIN_DATASETS
 
     for spec in BUILTIN_DATASETS.values():
-        add(DatasetInfo(spec.name, spec.template, spec.folds, builtin=True))
+        add(DatasetInfo(spec.name, spec.template, spec.folds))
 
 
 _add_builtin()
