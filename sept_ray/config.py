@@ -97,6 +97,10 @@ class MethodConfig:
     name: str = field(default="coop", metadata={"help": "registered method name"})
     n_ctx: int = field(default=16, metadata={"help": "learned context vectors"})
     ctx_init_std: float = field(default=0.02, metadata={"help": "std of the N(0, s) context init"})
+    options: dict[str, Any] = field(
+        default_factory=dict,
+        metadata={"help": "the method's own settings (e.g. kgcoop: w), checked by its Options"},
+    )
 
     def __post_init__(self) -> None:
         _check(bool(self.name), "method.name", self.name, "must name a method")
@@ -160,6 +164,9 @@ class TrainConfig:
     momentum: float = field(default=0.9, metadata={"help": "SGD momentum"})
     weight_decay: float = field(default=0.0, metadata={"help": "SGD weight decay"})
     eval_every: int = field(default=1, metadata={"help": "evaluate every k epochs (and the last)"})
+    time_inference: bool = field(
+        default=True, metadata={"help": "measure inference ms per clip after training"}
+    )
 
     def __post_init__(self) -> None:
         _check(self.seed >= 0, "train.seed", self.seed, "must be >= 0")
@@ -244,7 +251,7 @@ def flatten(values: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     flat: dict[str, Any] = {}
     for key, value in values.items():
         name = f"{prefix}{key}"
-        if isinstance(value, dict):
+        if isinstance(value, dict) and value:
             flat.update(flatten(value, f"{name}."))
         else:
             flat[name] = value
@@ -269,6 +276,12 @@ def _plain(value: Any) -> Any:
     if isinstance(value, (tuple, list)):
         return [_plain(v) for v in value]
     return value
+
+
+def build_section(cls: type, values: Any, prefix: str) -> Any:
+    """Dataclass ``cls`` from a mapping, keys and types checked, errors prefixed with ``prefix``
+    (e.g. ``"method.options."``): how a method checks its own options."""
+    return _build(cls, values, prefix)
 
 
 def _build(cls: type, values: Any, prefix: str) -> Any:
@@ -296,6 +309,10 @@ def _coerce(hint: Any, value: Any, key: str) -> Any:
     if dataclasses.is_dataclass(hint):
         return _build(hint, value, f"{key}.")
     origin = typing.get_origin(hint)
+    if origin is dict:
+        if not isinstance(value, dict):
+            raise ConfigError(f"{key} = {value!r}: expected a mapping")
+        return dict(value)
     if origin in (tuple, list):
         if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
             raise ConfigError(f"{key} = {value!r}: expected a list of strings")

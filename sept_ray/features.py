@@ -1,8 +1,8 @@
 """The audio-embedding cache: every clip is embedded once per (backbone, weights, preprocessing).
 
-An entry holds the embeddings of every clip any CSV of a dataset names (all folds, both splits),
-so all trials of a dataset share it. Its key covers the backbone's ``cache_id`` (name, weights hash,
-sample rate, clip length), the crop views, the CSVs' bytes and every clip's (path, size, mtime):
+An entry holds the raw (un-normalised) audio features of every clip any CSV of a dataset names
+(all folds, both splits), so all trials of a dataset share it. Its key covers the backbone's
+``cache_id`` (name, weights hash, front end, decoder), the crop views, the CSVs' bytes and every clip's (path, size, mtime):
 changing any of them gives a new entry. Entries are written to a temp file and renamed (a crash
 leaves no torn entry), under a file lock (two processes never build the same entry at once).
 The training loop reads entries; it never runs the audio tower.
@@ -30,12 +30,13 @@ from sept_ray.data.manifest import all_clip_paths, manifest_hash
 from sept_ray.progress import progress
 
 log = logging.getLogger(__name__)
-ENTRY_VERSION = 1
+ENTRY_VERSION = 2  # 2: raw (un-normalised) audio features
 
 
 @dataclass
 class DatasetEmbeddings:
-    """Cached embeddings of one dataset: ``center`` [n, D]; ``views`` [n, V, D] random crops or None."""
+    """Cached raw (un-normalised) audio features of one dataset: ``center`` [n, D] centre crops;
+    ``views`` [n, V, D] random crops, or None."""
 
     paths: list[str]
     center: torch.Tensor
@@ -160,7 +161,7 @@ def embed_clips(
     batch_size: int,
     label: str,
 ) -> np.ndarray:
-    """float32 [len(paths), D] embeddings; a random crop's offset is seeded by (view, path)."""
+    """float32 [len(paths), D] raw audio features; a random crop's offset is seeded by (view, path)."""
     out = np.empty((len(paths), backbone.embed_dim), dtype=np.float32)
     bar = progress(total=len(paths), desc=f"embedding {label}", unit="clip")
     for start in range(0, len(paths), batch_size):
@@ -176,7 +177,9 @@ def embed_clips(
             for rel in chunk
         ]
         batch = torch.from_numpy(np.stack(waves))
-        out[start : start + len(chunk)] = backbone.encode_audio(batch).cpu().numpy()
+        with torch.no_grad():
+            features = backbone.audio_features(batch.to(backbone.device))
+        out[start : start + len(chunk)] = features.cpu().numpy()
         bar.update(len(chunk))
     bar.close()
     return out

@@ -2,6 +2,8 @@
 
 Data flow: PALM manifest -> base/new split + seeded few-shot sample -> cached audio embeddings ->
 prompt learner (+ SEPT) -> SGD -> per-epoch Base/New/H -> artifacts in ``output_dir``.
+The trainer knows only the learner contract (``sept_ray.methods.base``); it never asks which
+method it trains.
 """
 
 from __future__ import annotations
@@ -22,13 +24,15 @@ from sept_ray.config import ConfigError, TrialConfig
 from sept_ray.data.catalog import dataset_template
 from sept_ray.data.manifest import Clip, load_split
 from sept_ray.data.split import ClassSplit, base_new_split, sample_few_shot
+from sept_ray.efficiency import InferenceTiming, time_inference
 from sept_ray.features import DatasetEmbeddings, EmbeddingCache
 from sept_ray.memory import PeakMemory
-from sept_ray.methods import METHODS, PromptLearner, PromptSet, build_method
+from sept_ray.methods import METHODS, AudioBatch, PromptLearner, PromptSet, build_method
 from sept_ray.metrics import accuracy, harmonic_mean, per_class_accuracy
 from sept_ray.sept import SemanticExpansion, load_bank
 
-EVAL_CHUNK = 256  # test clips per forward pass
+EVAL_CHUNK = 256  # test clips per predictor call
+TIMING_CLIPS = 16  # decoded test clips the audio-tower timing runs on
 
 
 class TrialError(RuntimeError):
@@ -51,7 +55,7 @@ class EpochMetrics:
 
 @dataclass
 class TrialResult:
-    """Final Base/New/H (last epoch, as the paper reports), history and where artifacts are."""
+    """Final Base/New/H (last epoch, as the paper reports), history, costs, artifact folder."""
 
     config: TrialConfig
     base: float
@@ -61,30 +65,53 @@ class TrialResult:
     per_class: dict[str, dict[str, float]]
     output_dir: Path
     train_seconds: float
+    n_params: int
+    timing: InferenceTiming | None
     peak_rss_mb: float
     peak_cuda_mb: float
     tags: dict[str, str] = field(default_factory=dict)
 
-    def summary(self) -> dict[str, float | str]:
-        """Flat final metrics, for trackers."""
-        return {
+    def summary(self) -> dict[str, float]:
+        """Flat final metrics, for trackers (inference times in ms per clip)."""
+        values = {
             "base": self.base,
             "new": self.new,
             "H": self.h,
             "train_seconds": self.train_seconds,
+            "n_params": float(self.n_params),
             "peak_rss_mb": self.peak_rss_mb,
             "peak_cuda_mb": self.peak_cuda_mb,
         }
+        if self.timing is not None:
+            values["infer_ms"] = self.timing.total_ms
+            values["infer_ms_cached_audio"] = self.timing.logits_ms
+        return values
 
 
 @dataclass
 class EvalSet:
-    """Test clips of one class group: embeddings [n, D] and labels [n] indexing ``classes``."""
+    """Test clips of one class group: audio [n, D], labels [n] indexing ``classes``, and paths."""
 
     classes: tuple[str, ...]
     prompts: PromptSet
-    audio: torch.Tensor
+    audio: AudioBatch
     labels: torch.Tensor
+    paths: list[Path]
+
+
+@dataclass
+class Fitted:
+    """Everything a fitted trial leaves for its result and artifacts."""
+
+    learner: PromptLearner
+    classes: ClassSplit
+    shots: tuple[Clip, ...]
+    expansion: SemanticExpansion | None
+    history: list[EpochMetrics]
+    per_class: dict[str, dict[str, float]]
+    train_seconds: float
+    timing: InferenceTiming | None
+    tags: dict[str, str]
 
 
 def run_trial(
@@ -101,6 +128,7 @@ def run_trial(
     if not cfg.data.root:
         raise ConfigError("data.root = '': name the folder that holds the datasets")
     learner_cls = METHODS.get(cfg.method.name)
+    learner_cls.parse_options(cfg.method.options)
     if cfg.sept.enabled and not learner_cls.trainable:
         raise ConfigError(
             f"sept.enabled = True with method.name = {cfg.method.name!r}: nothing to train"
@@ -119,6 +147,8 @@ def run_trial(
         per_class=fitted.per_class,
         output_dir=out_dir,
         train_seconds=fitted.train_seconds,
+        n_params=fitted.learner.n_trainable(),
+        timing=fitted.timing,
         peak_rss_mb=memory.rss_mb,
         peak_cuda_mb=memory.cuda_mb,
         tags=fitted.tags,
@@ -127,22 +157,8 @@ def run_trial(
     return result
 
 
-@dataclass
-class Fitted:
-    """Everything a fitted trial leaves for its result and artifacts."""
-
-    learner: PromptLearner
-    classes: ClassSplit
-    shots: tuple[Clip, ...]
-    expansion: SemanticExpansion | None
-    history: list[EpochMetrics]
-    per_class: dict[str, dict[str, float]]
-    train_seconds: float
-    tags: dict[str, str]
-
-
 def fit(cfg: TrialConfig, on_epoch: Callable[[EpochMetrics], None] | None) -> Fitted:
-    """Load data and embeddings, build the learner (+ SEPT), train and evaluate."""
+    """Load data and embeddings, build the learner (+ SEPT), train, evaluate, time inference."""
     split = load_split(cfg.data.root, cfg.data.name, cfg.data.fold)
     classes = base_new_split(split.classes)
     shots = sample_few_shot(split.train, classes.base, cfg.data.shots, cfg.train.seed)
@@ -153,9 +169,9 @@ def fit(cfg: TrialConfig, on_epoch: Callable[[EpochMetrics], None] | None) -> Fi
 
     generator = torch.Generator().manual_seed(cfg.train.seed)
     template = dataset_template(cfg.data.name, cfg.data.template)
-    learner = build_method(cfg.method, backbone, template, generator)
-    base_set = eval_set(learner, embeddings, split.test, classes.base, device)
-    new_set = eval_set(learner, embeddings, split.test, classes.new, device)
+    learner = build_method(cfg.method, backbone, template, classes.base, generator)
+    base_set = eval_set(learner, embeddings, split.root, split.test, classes.base, device)
+    new_set = eval_set(learner, embeddings, split.root, split.test, classes.new, device)
 
     bank = load_bank(cfg.sept.bank) if cfg.sept.enabled else None
     expansion = (
@@ -169,7 +185,7 @@ def fit(cfg: TrialConfig, on_epoch: Callable[[EpochMetrics], None] | None) -> Fi
     epochs = cfg.train.epochs if learner.trainable else 0
     optimizer = (
         torch.optim.SGD(
-            learner.parameters(),
+            learner.param_groups(cfg.train.lr),
             lr=cfg.train.lr,
             momentum=cfg.train.momentum,
             weight_decay=cfg.train.weight_decay,
@@ -206,26 +222,35 @@ def fit(cfg: TrialConfig, on_epoch: Callable[[EpochMetrics], None] | None) -> Fi
                 on_epoch(history[-1])
     train_seconds = time.perf_counter() - started
 
-    with torch.no_grad():
-        per_class = {
-            "base": per_class_accuracy(
-                predict(learner, base_set, seen=True), base_set.labels, base_set.classes
-            ),
-            "new": per_class_accuracy(
-                predict(learner, new_set, seen=False), new_set.labels, new_set.classes
-            ),
-        }
+    per_class = {
+        "base": per_class_accuracy(
+            predict(learner, base_set, True), base_set.labels, base_set.classes
+        ),
+        "new": per_class_accuracy(
+            predict(learner, new_set, False), new_set.labels, new_set.classes
+        ),
+    }
+    timing = (
+        time_inference(
+            learner, backbone, base_set.prompts, base_set.audio, base_set.paths[:TIMING_CLIPS]
+        )
+        if cfg.train.time_inference
+        else None
+    )
     tags = {
         "backbone_weights": backbone.weights_id,
         "dataset_manifest": embeddings.manifest_hash,
         "neighbour_bank": bank.content_hash if bank else "",
     }
-    return Fitted(learner, classes, shots, expansion, history, per_class, train_seconds, tags)
+    return Fitted(
+        learner, classes, shots, expansion, history, per_class, train_seconds, timing, tags
+    )
 
 
 def eval_set(
     learner: PromptLearner,
     embeddings: DatasetEmbeddings,
+    root: Path,
     test: tuple[Clip, ...],
     classes: tuple[str, ...],
     device: torch.device,
@@ -235,8 +260,9 @@ def eval_set(
     return EvalSet(
         classes=classes,
         prompts=learner.prompts(classes),
-        audio=embeddings.center[embeddings.rows([c.path for c in clips])].to(device),
+        audio=AudioBatch(embeddings.center[embeddings.rows([c.path for c in clips])].to(device)),
         labels=torch.tensor([classes.index(c.classname) for c in clips], device=device),
+        paths=[root / c.path for c in clips],
     )
 
 
@@ -254,7 +280,8 @@ def train_epoch(
 ) -> tuple[float, float, float]:
     """One pass over the shots in a seeded order, against the base-class ``prompts``.
 
-    Returns the mean (loss, ce, se) over steps.
+    Loss = ce_weight * CE + the method's own terms (+ lambda * L_se). Returns the mean
+    (loss, ce, se) over steps.
     """
     device = labels.device
     order = torch.randperm(len(rows), generator=generator)
@@ -266,16 +293,17 @@ def train_epoch(
     for start in range(0, len(rows), batch_size):
         pick = order[start : start + batch_size]
         if view is None:
-            audio = embeddings.center[rows[pick]]
+            raw = embeddings.center[rows[pick]]
         else:
-            audio = embeddings.views[rows[pick], view[pick]]
-        audio = audio.to(device)
-        out = learner(audio, prompts)
-        ce = F.cross_entropy(out.logits, labels[pick.to(device)])
-        loss = ce + sum(out.aux_losses.values(), torch.zeros((), device=device))
+            raw = embeddings.views[rows[pick], view[pick]]
+        audio = AudioBatch(raw.to(device))
+        batch_labels = labels[pick.to(device)]
+        out = learner(audio, prompts, batch_labels)
+        ce = F.cross_entropy(out.logits, batch_labels)
+        loss = out.ce_weight * ce + sum(out.aux_losses.values(), torch.zeros((), device=device))
         se = torch.zeros(())
         if expansion is not None:
-            se_term, parts = expansion(out.class_features, audio)
+            se_term, parts = expansion(out, prompts, audio)
             loss = loss + se_term
             se = parts["se"]
         if not torch.isfinite(loss):
@@ -291,10 +319,10 @@ def train_epoch(
 
 @torch.no_grad()
 def predict(learner: PromptLearner, group: EvalSet, seen: bool) -> torch.Tensor:
-    """Logits [n, C] of a test group, in chunks of clips."""
+    """Logits [n, C] of a test group: the learner's predictor, in chunks of clips."""
+    logits = learner.predictor(group.prompts, seen=seen)
     parts = [
-        learner.predict(group.audio[i : i + EVAL_CHUNK], group.prompts, seen=seen)
-        for i in range(0, len(group.audio), EVAL_CHUNK)
+        logits(group.audio[i : i + EVAL_CHUNK]) for i in range(0, len(group.audio), EVAL_CHUNK)
     ]
     return torch.cat(parts)
 
@@ -320,12 +348,7 @@ def write_artifacts(result: TrialResult, fitted: Fitted) -> None:
     (learned parameters; absent for zero-shot) and, with SEPT, neighbours.json."""
     out = result.output_dir
     cfg = result.config
-    learner, classes, shots, expansion = (
-        fitted.learner,
-        fitted.classes,
-        fitted.shots,
-        fitted.expansion,
-    )
+    learner, classes, shots = fitted.learner, fitted.classes, fitted.shots
     (out / "config.yaml").write_text(yaml.safe_dump(cfg.to_dict(), sort_keys=False))
     metrics = {
         "final": result.summary(),
@@ -352,6 +375,7 @@ def write_artifacts(result: TrialResult, fitted: Fitted) -> None:
     state = {k: v.detach().cpu().contiguous() for k, v in learner.state_dict().items()}
     if state:
         save_file(state, str(out / "prompt.safetensors"))
+    expansion = fitted.expansion
     if expansion is not None:
         neighbours = {
             "bank": cfg.sept.bank,

@@ -32,6 +32,9 @@ def test_coop_trial_metrics_and_artifacts(tmp_path, tone_root, small_weights):
     result = run_trial(cfg, on_epoch=seen.append)
     assert [m.epoch for m in result.history] == [1, 2] and seen == result.history
     assert result.peak_rss_mb > 100  # the text tower alone is ~90 MB of weights
+    assert result.n_params == 4 * 384
+    assert result.timing.audio_tower_ms > 0 and result.timing.logits_ms > 0
+    assert result.timing.total_ms == result.timing.audio_tower_ms + result.timing.logits_ms
     assert result.h == pytest.approx(harmonic_mean(result.base, result.new))
     # 3 test clips per class: the accuracy is the mean of the per-class accuracies
     assert result.base == pytest.approx(sum(result.per_class["base"].values()) / 2, abs=1e-4)
@@ -121,7 +124,8 @@ def test_training_never_runs_the_audio_tower(tmp_path, tone_root, small_weights,
         raise AssertionError("the audio tower ran during a trial")
 
     monkeypatch.setattr(TinyALM, "audio_features", refuse)
-    cfg = config(tmp_path / "again", tone_root, small_weights, sept={"enabled": False})
+    # inference timing (after training) runs the tower on purpose; here it is off
+    cfg = config(tmp_path / "again", tone_root, small_weights, train={"time_inference": False})
     cfg = TrialConfig.from_dict({**cfg.to_dict(), "cache_dir": str(tmp_path / "warm" / "cache")})
     assert len(run_trial(cfg).history) == 2
 

@@ -41,6 +41,16 @@ class TokenBatch:
             n_ctx=self.n_ctx,
         )
 
+    def repeat(self, times: int) -> TokenBatch:
+        """The rows repeated ``times`` times, block after block: [times * P, L]."""
+        return TokenBatch(
+            ids=self.ids.repeat(times, 1),
+            mask=self.mask.repeat(times, 1),
+            pool_index=self.pool_index.repeat(times),
+            ctx_start=self.ctx_start,
+            n_ctx=self.n_ctx,
+        )
+
     def __len__(self) -> int:
         return int(self.ids.shape[0])
 

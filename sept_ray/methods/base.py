@@ -1,31 +1,63 @@
 """The contract every prompt learner (method) follows; the trainer and SEPT use only this.
 
 Shapes: B clips, P prompts, L tokens, W token width, D joint width.
+
+A learner turns names (class names, or SEPT's neighbour phrases) into a :class:`PromptSet` once,
+and then gives
+- ``encode(prompts, audio)``: L2-normalised text features [P, D] shared by the batch (SEPT's z and p);
+- ``forward(audio, prompts, labels)``: training logits, the CE weight and its own loss terms;
+- ``predictor(prompts, seen)``: test-time logits, with every audio-independent part done once;
+- ``param_groups(lr)``: what the optimiser updates, at which learning rate.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import ClassVar
+from functools import cached_property
+from typing import Any, ClassVar
 
 import torch
 from torch import nn
 
 from sept_ray.backbones.base import FrozenALM, TokenBatch
-from sept_ray.config import MethodConfig
+from sept_ray.config import MethodConfig, build_section
+
+
+@dataclass
+class AudioBatch:
+    """Audio embeddings of B clips: ``raw`` [B, D] as the frozen tower outputs them (cached)."""
+
+    raw: torch.Tensor
+
+    @cached_property
+    def unit(self) -> torch.Tensor:
+        """L2-normalised embeddings [B, D] (what cosine logits use)."""
+        return nn.functional.normalize(self.raw, dim=-1)
+
+    def __len__(self) -> int:
+        return int(self.raw.shape[0])
+
+    def __getitem__(self, index: slice | torch.Tensor) -> AudioBatch:
+        return AudioBatch(self.raw[index])
 
 
 @dataclass
 class PromptSet:
-    """Prompt inputs for a list of names (class names or neighbour phrases), tokenized once.
+    """Prompt inputs for a list of names, prepared once.
 
-    ``embeds``: the frozen token embeddings [P, L, W] of ``batch`` (context slots hold placeholders).
+    ``embeds``: the frozen token embeddings [P, L, W] of ``batch`` (context slots hold
+    placeholders). ``owners``: for neighbour phrases, the class each belongs to (a per-class method
+    encodes a phrase through its owner's prompt); None for class names. ``extras``: whatever else
+    the method precomputes per prompt (e.g. KgCoOp's hand-crafted features).
     """
 
     names: tuple[str, ...]
-    batch: TokenBatch
-    embeds: torch.Tensor
+    batch: TokenBatch | None = None  # None for a method that never runs the text tower on them
+    embeds: torch.Tensor | None = None
+    owners: tuple[str, ...] | None = None
+    extras: dict[str, torch.Tensor] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.names)
@@ -33,60 +65,118 @@ class PromptSet:
 
 @dataclass
 class MethodOutput:
-    """What a learner's forward returns.
+    """What a learner's forward returns for a training batch.
 
-    ``logits``: [B, P]; ``class_features``: [P, D] L2-normalised text features shared by the batch
-    (SEPT's z); ``aux_losses``: the method's own loss terms, each a scalar, added to the CE loss.
+    ``logits``: [B, P] scaled cosine logits; the trainer adds ``ce_weight`` * CE(logits, labels)
+    and every term of ``aux_losses`` (scalars, already weighted). ``class_features``: [P, D] the
+    batch-shared normalised text features when the method computed them anyway, else None (SEPT
+    then calls ``encode``).
     """
 
     logits: torch.Tensor
-    class_features: torch.Tensor
     aux_losses: dict[str, torch.Tensor] = field(default_factory=dict)
+    ce_weight: float = 1.0
+    class_features: torch.Tensor | None = None
+
+
+@contextmanager
+def seeded(generator: torch.Generator) -> Iterator[None]:
+    """Run a block (e.g. ``nn.Linear`` construction) under a CPU seed drawn from ``generator``,
+    leaving the global random state as it was: module init follows the trial's seed."""
+    seed = int(torch.randint(0, 2**62, (1,), generator=generator))
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        yield
+
+
+@dataclass(frozen=True)
+class NoOptions:
+    """A method without settings of its own."""
 
 
 class PromptLearner(nn.Module):
     """Base prompt learner: text features for names, logits = scale * cosine.
 
-    Subclasses set ``trainable`` and implement :meth:`prompts` and :meth:`encode`; a method with
-    per-clip text features (CoCoOp) also overrides :meth:`forward`.
+    Subclasses set ``trainable`` (False: nothing to train) and ``Options`` (a dataclass of the
+    method's own settings, read from ``method.options``), and implement :meth:`prompts` and
+    :meth:`encode`. ``train_classes`` are the classes training sees (for per-class parameters
+    or a head over them).
     """
 
     trainable: ClassVar[bool] = True
+    Options: ClassVar[type] = NoOptions
 
     def __init__(
-        self, backbone: FrozenALM, cfg: MethodConfig, template: str, generator: torch.Generator
+        self,
+        backbone: FrozenALM,
+        cfg: MethodConfig,
+        template: str,
+        train_classes: Sequence[str],
+        generator: torch.Generator,
     ) -> None:
         super().__init__()
         # Kept out of the module tree: the frozen backbone is not part of the learner's state.
         self.__dict__["backbone"] = backbone
         self.cfg = cfg
+        self.options = self.parse_options(cfg.options)
         self.template = template
+        self.train_classes = tuple(train_classes)
 
-    def prompts(self, names: Sequence[str]) -> PromptSet:
-        """Tokenize ``names`` the way this method builds its prompts."""
+    @classmethod
+    def parse_options(cls, values: dict[str, Any]) -> Any:
+        """``method.options`` checked against :attr:`Options` (errors name the key)."""
+        return build_section(cls.Options, values, "method.options.")
+
+    def prompts(self, names: Sequence[str], owners: Sequence[str] | None = None) -> PromptSet:
+        """Prepare ``names``; ``owners`` names the class each phrase belongs to (SEPT neighbours)."""
         raise NotImplementedError
 
-    def encode(self, prompts: PromptSet, audio: torch.Tensor | None = None) -> torch.Tensor:
-        """L2-normalised text features [P, D] of ``prompts`` under the learned prompt.
-
-        ``audio`` [B, D] is the batch, for methods whose prompt depends on it; the result is
-        shared by the batch (SEPT encodes class names and neighbours through this).
-        """
+    def encode(self, prompts: PromptSet, audio: AudioBatch | None = None) -> torch.Tensor:
+        """L2-normalised text features [P, D] under the learned prompt, shared by the batch."""
         raise NotImplementedError
 
-    def forward(self, audio: torch.Tensor, prompts: PromptSet) -> MethodOutput:
-        """Audio embeddings [B, D] against ``prompts`` -> logits [B, P] and class features [P, D]."""
+    def scaled_cosine(self, audio: AudioBatch, features: torch.Tensor) -> torch.Tensor:
+        """logit_scale * cos: audio [B, D], features [P, D] (or [B, P, D]) -> [B, P]."""
+        if features.dim() == 3:
+            return self.backbone.logit_scale * torch.einsum("bd,bpd->bp", audio.unit, features)
+        return self.backbone.logit_scale * audio.unit @ features.t()
+
+    def forward(
+        self, audio: AudioBatch, prompts: PromptSet, labels: torch.Tensor | None = None
+    ) -> MethodOutput:
+        """Training step outputs for a batch against ``prompts`` (the training classes)."""
         features = self.encode(prompts, audio)
-        logits = self.backbone.logit_scale * audio @ features.t()
-        return MethodOutput(logits=logits, class_features=features)
+        return MethodOutput(self.scaled_cosine(audio, features), class_features=features)
 
-    def predict(self, audio: torch.Tensor, prompts: PromptSet, seen: bool) -> torch.Tensor:
-        """Test-time logits [B, P]; ``seen`` says whether ``prompts`` are the training classes
-        (a method with a head for the training classes, such as DePT, uses it only then)."""
-        return self.forward(audio, prompts).logits
+    def predictor(self, prompts: PromptSet, seen: bool) -> Callable[[AudioBatch], torch.Tensor]:
+        """Test-time logits [B, P] for any batch. ``seen``: ``prompts`` are the training classes
+        (a method with a head over them, such as DePT, uses it only then). The default caches the
+        text features, which do not depend on the audio."""
+        with torch.no_grad():
+            features = self.encode(prompts)
+        return lambda audio: self.scaled_cosine(audio, features)
 
-    def _tokenized(self, names: Sequence[str], texts: Sequence[str], n_ctx: int) -> PromptSet:
+    def param_groups(self, lr: float) -> list[dict]:
+        """Optimiser parameter groups; by default every parameter at ``lr``."""
+        return [{"params": list(self.parameters()), "lr": lr}]
+
+    def n_trainable(self) -> int:
+        """Number of trainable parameters."""
+        return sum(p.numel() for p in self.parameters() if p.requires_grad)
+
+    def _tokenized(
+        self,
+        names: Sequence[str],
+        texts: Sequence[str],
+        n_ctx: int,
+        owners: Sequence[str] | None = None,
+    ) -> PromptSet:
         batch = self.backbone.tokenize(texts, n_ctx=n_ctx).to(self.backbone.device)
         with torch.no_grad():
             embeds = self.backbone.token_embedding(batch.ids)
-        return PromptSet(names=tuple(names), batch=batch, embeds=embeds)
+        return PromptSet(
+            names=tuple(names),
+            batch=batch,
+            embeds=embeds,
+            owners=tuple(owners) if owners is not None else None,
+        )

@@ -9,31 +9,46 @@ from torch import nn
 
 from sept_ray.backbones.base import FrozenALM
 from sept_ray.config import MethodConfig
-from sept_ray.methods.base import PromptLearner, PromptSet
+from sept_ray.methods.base import AudioBatch, PromptLearner, PromptSet
 from sept_ray.methods.registry import METHODS
 
 
 @METHODS.register("coop")
 class CoOp(PromptLearner):
-    """``n_ctx`` context vectors [M, W], init N(0, ctx_init_std), after the start token."""
+    """``n_ctx`` context vectors [M, W], init N(0, ctx_init_std), after the start token.
+
+    CoCoOp, KgCoOp and DePT build on this prompt (they subclass it).
+    """
 
     def __init__(
-        self, backbone: FrozenALM, cfg: MethodConfig, template: str, generator: torch.Generator
+        self,
+        backbone: FrozenALM,
+        cfg: MethodConfig,
+        template: str,
+        train_classes: Sequence[str],
+        generator: torch.Generator,
     ) -> None:
-        super().__init__(backbone, cfg, template, generator)
+        super().__init__(backbone, cfg, template, train_classes, generator)
         init = torch.randn(cfg.n_ctx, backbone.ctx_width, generator=generator) * cfg.ctx_init_std
         self.ctx = nn.Parameter(init)
 
-    def prompts(self, names: Sequence[str]) -> PromptSet:
-        return self._tokenized(names, [f"{n}." for n in names], n_ctx=self.cfg.n_ctx)
+    def prompts(self, names: Sequence[str], owners: Sequence[str] | None = None) -> PromptSet:
+        return self._tokenized(names, [f"{n}." for n in names], self.cfg.n_ctx, owners)
 
-    def encode(self, prompts: PromptSet, audio: torch.Tensor | None = None) -> torch.Tensor:
-        return self.backbone.encode_text_embeds(self.with_context(prompts, self.ctx), prompts.batch)
+    def encode(self, prompts: PromptSet, audio: AudioBatch | None = None) -> torch.Tensor:
+        return nn.functional.normalize(self.text_raw(prompts, self.ctx), dim=-1)
 
-    @staticmethod
-    def with_context(prompts: PromptSet, ctx: torch.Tensor) -> torch.Tensor:
-        """Token embeddings [P, L, W] with the context slots replaced by ``ctx`` [M, W]."""
-        start, n = prompts.batch.ctx_start, prompts.batch.n_ctx
-        embeds = prompts.embeds
-        shared = ctx.unsqueeze(0).expand(embeds.shape[0], -1, -1)
-        return torch.cat([embeds[:, :start], shared, embeds[:, start + n :]], dim=1)
+    def text_raw(self, prompts: PromptSet, ctx: torch.Tensor) -> torch.Tensor:
+        """Un-normalised text features [P, D] of ``prompts`` with context ``ctx`` [M, W]."""
+        return self.backbone.text_features(
+            with_context(prompts.embeds, prompts, ctx), prompts.batch
+        )
+
+
+def with_context(embeds: torch.Tensor, prompts: PromptSet, ctx: torch.Tensor) -> torch.Tensor:
+    """Token embeddings [N, L, W] with the context slots replaced by ``ctx``: [M, W] shared by
+    every row, or [N, M, W] one context per row."""
+    start, n = prompts.batch.ctx_start, prompts.batch.n_ctx
+    rows = embeds.shape[0]
+    per_row = ctx if ctx.dim() == 3 else ctx.unsqueeze(0).expand(rows, -1, -1)
+    return torch.cat([embeds[:, :start], per_row, embeds[:, start + n :]], dim=1)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import torch
 
 from sept_ray.backbones.base import FrozenALM
@@ -13,8 +15,12 @@ METHODS: Registry[type[PromptLearner]] = Registry("method")
 
 
 def build_method(
-    cfg: MethodConfig, backbone: FrozenALM, template: str, generator: torch.Generator
+    cfg: MethodConfig,
+    backbone: FrozenALM,
+    template: str,
+    train_classes: Sequence[str],
+    generator: torch.Generator,
 ) -> PromptLearner:
-    """The learner named ``cfg.name`` on ``backbone``, its parameters on the backbone's device."""
-    learner = METHODS.get(cfg.name)(backbone, cfg, template, generator)
+    """The learner named ``cfg.name`` on ``backbone`` for ``train_classes``, on its device."""
+    learner = METHODS.get(cfg.name)(backbone, cfg, template, train_classes, generator)
     return learner.to(backbone.device)

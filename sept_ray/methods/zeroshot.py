@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 import torch
 
-from sept_ray.methods.base import PromptLearner, PromptSet
+from sept_ray.methods.base import AudioBatch, PromptLearner, PromptSet
 from sept_ray.methods.registry import METHODS
 
 
@@ -16,9 +16,12 @@ class ZeroShot(PromptLearner):
 
     trainable = False
 
-    def prompts(self, names: Sequence[str]) -> PromptSet:
-        return self._tokenized(names, [self.template.format(n) for n in names], n_ctx=0)
+    def prompts(self, names: Sequence[str], owners: Sequence[str] | None = None) -> PromptSet:
+        prompts = PromptSet(names=tuple(names))
+        prompts.extras["features"] = self.backbone.encode_text(
+            [self.template.format(n) for n in names]
+        )
+        return prompts
 
-    def encode(self, prompts: PromptSet, audio: torch.Tensor | None = None) -> torch.Tensor:
-        with torch.no_grad():
-            return self.backbone.encode_text_embeds(prompts.embeds, prompts.batch)
+    def encode(self, prompts: PromptSet, audio: AudioBatch | None = None) -> torch.Tensor:
+        return prompts.extras["features"]

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import torch
 
 from sept_ray.config import SeptConfig
-from sept_ray.methods.base import PromptLearner, PromptSet
+from sept_ray.methods.base import AudioBatch, MethodOutput, PromptLearner, PromptSet
 from sept_ray.sept.bank import NeighbourBank
 from sept_ray.sept.loss import se_loss
 from sept_ray.sept.margins import pretrained_margins
@@ -45,14 +45,20 @@ class SemanticExpansion:
         if cfg.use_dataset_template:  # SPEC §3: the 6 generic ones plus the dataset's own,
             templates.append(dataset_template)  # even when it repeats a generic one
         margins = pretrained_margins(learner.backbone, classes, neighbours, templates)
-        prompts = learner.prompts([p for row in neighbours for p in row])
+        owners = [name for name, row in zip(classes, neighbours, strict=True) for _ in row]
+        prompts = learner.prompts([p for row in neighbours for p in row], owners=owners)
         return cls(learner, cfg, neighbours, prompts, margins, templates)
 
     def __call__(
-        self, class_features: torch.Tensor, audio: torch.Tensor | None = None
+        self, out: MethodOutput, prompts: PromptSet, audio: AudioBatch
     ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-        """class_features z [K, D] (the learner's, shared by the batch) -> (lambda * L_se, parts)."""
+        """(lambda * L_se, parts) for a training step: z = the step's batch-shared class features
+        (``out.class_features``, or the learner's ``encode`` of the class ``prompts``), p = the
+        neighbours through the same learned prompt and the same batch."""
         k, n = len(self.neighbours), self.cfg.n_neighbors
+        z = out.class_features
+        if z is None:
+            z = self.learner.encode(prompts, audio)  # [K, D]
         p = self.learner.encode(self.neighbour_prompts, audio).view(k, n, -1)  # [K, N, D]
-        loss, parts = se_loss(class_features, p, self.margins, self.cfg)
+        loss, parts = se_loss(z, p, self.margins, self.cfg)
         return self.cfg.lam * loss, {"se": loss.detach(), **parts}

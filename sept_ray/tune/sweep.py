@@ -103,7 +103,7 @@ def check_and_cache(trials: list[GridTrial]) -> None:
     seen_entries = set()
     for trial in trials:
         cfg = trial.config
-        METHODS.get(cfg.method.name)
+        METHODS.get(cfg.method.name).parse_options(cfg.method.options)
         BACKBONES.get(cfg.backbone.name)
         split = load_split(cfg.data.root, cfg.data.name, cfg.data.fold)
         if cfg.sept.enabled:

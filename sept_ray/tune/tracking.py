@@ -21,6 +21,14 @@ from ray.tune import Callback
 from sept_ray.config import TrialConfig, flatten
 
 EPOCH_METRICS = ("loss", "ce", "se", "base", "new", "H", "seconds")
+FINAL_METRICS = (
+    "train_seconds",
+    "n_params",
+    "infer_ms",
+    "infer_ms_cached_audio",
+    "peak_rss_mb",
+    "peak_cuda_mb",
+)
 MAX_PARAM_CHARS = 6000
 
 
@@ -112,7 +120,7 @@ class MlflowTracker(Callback):
             return
         stamp = int(result.get("timestamp", 0) * 1000)
         if result.get("final"):
-            names, step = ("train_seconds", "peak_rss_mb", "peak_cuda_mb"), 0
+            names, step = FINAL_METRICS, 0
         else:
             names, step = EPOCH_METRICS, int(result["epoch"])
         metrics = [Metric(n, float(result[n]), stamp, step) for n in names if n in result]

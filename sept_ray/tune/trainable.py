@@ -1,7 +1,7 @@
 """The Ray Tune function trainable: one :func:`sept_ray.train.run_trial` per Tune trial.
 
 Each evaluation is reported with ``tune.report`` (``epoch``, ``base``, ``new``, ``H``, losses); a last
-report with ``final = 1`` carries the trial's timing. Artifacts stay in the trial's ``output_dir``.
+report with ``final = 1`` adds the trial's summary (parameters, times, memory). Artifacts stay in the trial's ``output_dir``.
 """
 
 from __future__ import annotations
@@ -38,10 +38,6 @@ def train_b2n(config: dict[str, Any]) -> None:
     cfg = resolve_point(config)
     result = run_trial(cfg, on_epoch=lambda m: tune.report(epoch_report(m)))
     final = epoch_report(result.history[-1])
-    final.update(
-        final=1,
-        train_seconds=result.train_seconds,
-        peak_rss_mb=result.peak_rss_mb,
-        peak_cuda_mb=result.peak_cuda_mb,
-    )
+    final.update(result.summary())
+    final["final"] = 1
     tune.report(final)

@@ -4,8 +4,8 @@ import pytest
 import torch
 
 from sept_ray.config import MethodConfig, SeptConfig
-from sept_ray.methods import build_method
-from sept_ray.sept import BankError, SemanticExpansion, load_bank, pretrained_margins
+from sept_ray.methods import AudioBatch, build_method
+from sept_ray.sept import BankError, SemanticExpansion, load_bank, pretrained_margins, se_loss
 from sept_ray.sept.bank import NeighbourBank, save_bank
 
 BUILTIN_DATASETS = {"SynthInstruments", "SynthHome", "SynthNature", "SynthStreet"}
@@ -78,7 +78,7 @@ def test_margins_equal_template_averaged_distances(small_alm):
 
 def test_expansion_trains_the_prompt_through_neighbours(small_alm):
     learner = build_method(
-        MethodConfig(n_ctx=2), small_alm, "A {}.", torch.Generator().manual_seed(0)
+        MethodConfig(n_ctx=2), small_alm, "A {}.", ["dog", "rain"], torch.Generator().manual_seed(0)
     )
     bank = NeighbourBank(
         {"D": {"dog": ["puppy", "wolf", "hound"], "rain": ["drizzle", "storm", "shower"]}},
@@ -92,10 +92,15 @@ def test_expansion_trains_the_prompt_through_neighbours(small_alm):
     assert sept.neighbours == [["puppy", "wolf"], ["drizzle", "storm"]]
     assert len(sept.templates) == 7 and sept.templates[-1] == "A {}."
     assert sept.margins.shape == (2, 2, 2)
-    z = learner.encode(learner.prompts(["dog", "rain"]))
-    loss, parts = sept(z)
+    prompts = learner.prompts(["dog", "rain"])
+    audio = AudioBatch(torch.randn(4, 384))
+    out = learner(audio, prompts)
+    loss, parts = sept(out, prompts, audio)
     assert loss.item() == pytest.approx(0.5 * parts["se"].item())
-    z_detached = z.detach()
+    z = out.class_features
+    direct, _ = se_loss(z, learner.encode(sept.neighbour_prompts).view(2, 2, -1), sept.margins, cfg)
+    assert loss.item() == pytest.approx(0.5 * direct.item(), abs=1e-6)
+    out.class_features = z.detach()
     learner.zero_grad()
-    sept(z_detached)[0].backward()  # only p carries the gradient now
+    sept(out, prompts, audio)[0].backward()  # only p carries the gradient now
     assert learner.ctx.grad is not None and learner.ctx.grad.abs().sum() > 0
