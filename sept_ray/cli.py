@@ -51,6 +51,34 @@ def cmd_trial(args: argparse.Namespace) -> None:
     print(f"artifacts: {result.output_dir}")
 
 
+def cmd_methods(args: argparse.Namespace) -> None:
+    """Each registered method with its trainable parameters on the chosen backbone."""
+    import dataclasses
+
+    import torch
+
+    from sept_ray.backbones import build_backbone
+    from sept_ray.config import BackboneConfig, MethodConfig
+    from sept_ray.methods import METHODS, build_method
+
+    backbone = build_backbone(
+        BackboneConfig(name=args.backbone, weights=args.weights, device="cpu")
+    )
+    classes = [f"class {i}" for i in range(args.classes)]
+    print(
+        f"backbone {backbone.name}: context width {backbone.ctx_width}, joint width "
+        f"{backbone.embed_dim}; n_ctx {args.n_ctx}; {args.classes} training classes"
+    )
+    for name in METHODS.names():
+        cfg = MethodConfig(name=name, n_ctx=args.n_ctx)
+        learner = build_method(cfg, backbone, "{}", classes, torch.Generator().manual_seed(0))
+        options = ", ".join(
+            f"{f.name}={getattr(learner.options, f.name)}"
+            for f in dataclasses.fields(learner.options)
+        )
+        print(f"{name:<10} {learner.n_trainable():>10,} params  {options}")
+
+
 def cmd_list(args: argparse.Namespace) -> None:
     from sept_ray.backbones import BACKBONES
     from sept_ray.data.catalog import DATASETS
@@ -94,6 +122,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     trial.add_argument("--set", dest="overrides", nargs="+", default=[], metavar="KEY=VALUE")
     trial.set_defaults(func=cmd_trial)
+
+    methods = commands.add_parser("methods", help="methods and their trainable parameter counts")
+    methods.add_argument("--backbone", default="tiny-alm", help="registered backbone")
+    methods.add_argument("--weights", default="", help="backbone weights (default: its own)")
+    methods.add_argument("--classes", type=int, default=5, help="training classes (default 5)")
+    methods.add_argument("--n-ctx", type=int, default=16, help="context vectors (default 16)")
+    methods.set_defaults(func=cmd_methods)
 
     listing = commands.add_parser("list", help="list registered methods, backbones or datasets")
     listing.add_argument("what", choices=["methods", "backbones", "datasets"])

@@ -1,18 +1,49 @@
-"""Command-line options shared by the sweep scripts in ``sweeps/``."""
+"""What the sweep scripts in ``sweeps/`` share: options, setup, running, reporting, errors."""
 
 from __future__ import annotations
 
 import argparse
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from sept_ray.config import PRESETS, ConfigError, deep_merge, unflatten
+from sept_ray.data.synth.world import BUILTIN_DATASETS, ensure_world
+from sept_ray.tune.grid import GridTrial
+from sept_ray.tune.sweep import SweepResult, SweepSpec, run_sweep
 
 
 def add_common_args(parser: argparse.ArgumentParser) -> None:
-    """Options every sweep takes: preset, overrides, results, MLflow, Ray and resources."""
+    """Options every sweep takes: data, seeds, preset, overrides, results, MLflow, Ray, resources."""
+    parser.add_argument(
+        "--datasets",
+        nargs="+",
+        default=list(BUILTIN_DATASETS),
+        help="dataset folder names under --data-root (default: the built-in world)",
+    )
+    parser.add_argument(
+        "--seeds",
+        nargs="+",
+        type=int,
+        default=None,
+        help="seeds (default: 0 with the demo preset, 0 1 2 with paper)",
+    )
+    parser.add_argument(
+        "--folds",
+        nargs="+",
+        type=int,
+        default=None,
+        help="folds to run (default: every fold of each dataset)",
+    )
+    parser.add_argument(
+        "--smoke-test",
+        action="store_true",
+        help="one dataset, one fold, one seed, 2 epochs: checks the whole pipeline",
+    )
     parser.add_argument(
         "--preset",
         choices=sorted(PRESETS),
@@ -67,6 +98,12 @@ def add_common_args(parser: argparse.ArgumentParser) -> None:
         default=0.0,
         help="GPU fraction per trial, e.g. 0.25 packs four trials per GPU (default 0)",
     )
+    parser.add_argument(
+        "--max-concurrent",
+        type=int,
+        default=0,
+        help="trials at once (default 0: as many as resources allow)",
+    )
 
 
 def parse_overrides(items: list[str]) -> dict[str, Any]:
@@ -80,6 +117,90 @@ def parse_overrides(items: list[str]) -> dict[str, Any]:
     return values
 
 
-def backbone_values(args: argparse.Namespace) -> dict[str, Any]:
-    """The backbone section of every trial from ``--backbone``/``--weights``."""
-    return {"backbone": {"name": args.backbone, "weights": args.weights}}
+@dataclass(frozen=True)
+class StudySetup:
+    """What every study's grid is built from, resolved from the common options."""
+
+    datasets: list[str]
+    folds: list[int] | None
+    seeds: list[int]
+    data_root: Path
+    overrides: dict[str, Any]
+
+
+def study_setup(args: argparse.Namespace) -> StudySetup:
+    """Resolve seeds, the smoke test, overrides and the data root (synthesizing the built-in
+    world under ``<results>/data`` when no root is given)."""
+    overrides = deep_merge(
+        {"backbone": {"name": args.backbone, "weights": args.weights}},
+        parse_overrides(args.overrides),
+    )
+    datasets, folds = list(args.datasets), args.folds
+    seeds = args.seeds or ([0] if args.preset == "demo" else [0, 1, 2])
+    if args.smoke_test:
+        datasets, folds, seeds = datasets[:1], [1], seeds[:1]
+        overrides = deep_merge(overrides, {"train": {"epochs": 2}})
+    data_root = args.data_root
+    if data_root is None:
+        builtin = [d for d in datasets if d in BUILTIN_DATASETS]
+        data_root = ensure_world(args.results / "data", builtin)
+    return StudySetup(datasets, folds, list(seeds), Path(data_root), overrides)
+
+
+def run_study(
+    args: argparse.Namespace,
+    study: str,
+    setup: StudySetup,
+    trials: list[GridTrial],
+    params: dict[str, Any],
+    argv: list[str] | None,
+) -> SweepResult:
+    """Run ``trials`` as a sweep named after ``study`` (or ``--experiment``) and return it."""
+    experiment = args.experiment or (f"{study}-smoke" if args.smoke_test else study)
+    spec = SweepSpec(
+        experiment=experiment,
+        trials=trials,
+        results_dir=args.results,
+        mlflow_uri=args.mlflow_uri,
+        cpus_per_trial=args.cpus_per_trial,
+        gpus_per_trial=args.gpus_per_trial,
+        ray_address=args.ray_address,
+        num_cpus=args.num_cpus,
+        max_concurrent=args.max_concurrent,
+        params={
+            "study": study,
+            "datasets": setup.datasets,
+            "seeds": setup.seeds,
+            "folds": setup.folds or "all",
+            "preset": args.preset,
+            "overrides": args.overrides,
+            "argv": " ".join(sys.argv[1:] if argv is None else argv),
+            **params,
+        },
+    )
+    return run_sweep(spec)
+
+
+def report(result: SweepResult, extra_files: list[Path] = ()) -> int:
+    """Print failures, counts and where everything is; exit code 1 if any trial failed."""
+    for name, error in result.failed:
+        print(f"FAILED {name}: {error}")
+    print(
+        f"\n{len(result.outcomes)} trials finished, {len(result.failed)} failed "
+        f"in {result.wall_seconds:.0f} s"
+    )
+    files = [*result.table_files, *extra_files]
+    print(f"tables: {', '.join(str(p) for p in files)}")
+    print(f"trial folders: {result.run_dir / 'trials'}")
+    print(f"MLflow: mlflow ui --backend-store-uri {result.mlflow_uri}")
+    return 0 if not result.failed else 1
+
+
+def script_main(name: str, main: Callable[[], int]) -> None:
+    """Run a sweep script's ``main``; bad input ends it with one line naming the culprit."""
+    try:
+        sys.exit(main())
+    except (ConfigError, FileNotFoundError, ValueError, KeyError) as exc:
+        message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
+        print(f"{name}: error: {message}", file=sys.stderr)
+        sys.exit(2)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from sept_ray.config import ConfigError, TrialConfig
+from sept_ray.config import ConfigError
 from sept_ray.metrics import RunScore, TableRow, aggregate
 from sept_ray.report.tables import write_tables
 from sept_ray.tune.grid import GridTrial
@@ -44,7 +44,7 @@ class SweepResult:
     run_dir: Path
     mlflow_uri: str
     parent_run_id: str
-    scores: list[RunScore]
+    outcomes: list[TrialOutcome]
     table: list[TableRow]
     table_files: list[Path]
     failed: list[tuple[str, str]] = field(default_factory=list)
@@ -82,7 +82,7 @@ def place_trials(spec: SweepSpec, run_dir: Path) -> list[GridTrial]:
             backbone=replace(cfg.backbone, weights=absolute_if_local(cfg.backbone.weights)),
             sept=replace(cfg.sept, bank=bank),
         )
-        placed.append(GridTrial(trial.name, cfg))
+        placed.append(GridTrial(trial.name, cfg, trial.label))
     return placed
 
 
@@ -119,33 +119,43 @@ def check_and_cache(trials: list[GridTrial]) -> None:
     release_backbones()
 
 
-def collect(grid, trials: list[GridTrial]) -> tuple[list[RunScore], list[tuple[str, str]]]:
-    """Final scores in grid order, and (name, last line of the error) of trials that failed."""
-    order = {t.name: i for i, t in enumerate(trials)}
-    named_scores, failed = [], []
+@dataclass(frozen=True)
+class TrialOutcome:
+    """A finished trial: its grid point and its final metrics (``metrics``: the trial summary)."""
+
+    trial: GridTrial
+    score: RunScore
+    metrics: dict[str, float]
+
+
+def collect(grid, trials: list[GridTrial]) -> tuple[list[TrialOutcome], list[tuple[str, str]]]:
+    """Finished trials in grid order, and (name, last line of the error) of those that failed."""
+    by_name = {t.name: (i, t) for i, t in enumerate(trials)}
+    finished, failed = [], []
     for result in grid:
-        point = result.config["point"]
+        name = result.config["point"]["name"]
         metrics = result.metrics or {}
         if result.error is not None or not metrics.get("final"):
             lines = [line.strip() for line in str(result.error or "").splitlines() if line.strip()]
-            failed.append((point["name"], lines[-1] if lines else "no final result"))
+            failed.append((name, lines[-1] if lines else "no final result"))
             continue
-        cfg = TrialConfig.from_dict(point["trial"])
+        index, trial = by_name[name]
+        cfg = trial.config
         score = RunScore(
             cfg.data.name,
-            cfg.variant,
+            trial.row,
             cfg.train.seed,
             cfg.data.fold,
             metrics["base"],
             metrics["new"],
             metrics["H"],
         )
-        named_scores.append((order[point["name"]], score))
-    return [score for _, score in sorted(named_scores, key=lambda pair: pair[0])], failed
+        finished.append((index, TrialOutcome(trial, score, dict(metrics))))
+    return [outcome for _, outcome in sorted(finished, key=lambda pair: pair[0])], failed
 
 
 def run_sweep(spec: SweepSpec) -> SweepResult:
-    """Run ``spec`` (see the module docstring) and return its scores and table."""
+    """Run ``spec`` (see the module docstring) and return its outcomes and table."""
     from mlflow.entities import Param
     from mlflow.tracking import MlflowClient
     from ray import tune
@@ -189,7 +199,7 @@ def run_sweep(spec: SweepSpec) -> SweepResult:
     try:
         init_ray(spec.ray_address, spec.num_cpus)
         resources = {"cpu": spec.cpus_per_trial, "gpu": spec.gpus_per_trial}
-        points = [{"name": t.name, "trial": t.config.to_dict()} for t in trials]
+        points = [{"name": t.name, "label": t.row, "trial": t.config.to_dict()} for t in trials]
         tuner = tune.Tuner(
             tune.with_resources(train_b2n, resources),
             param_space={"point": tune.grid_search(points)},
@@ -207,9 +217,9 @@ def run_sweep(spec: SweepSpec) -> SweepResult:
             ),
         )
         print(f"running {len(trials)} trials; MLflow: {uri} (experiment {spec.experiment!r})")
-        scores, failed = collect(tuner.fit(), trials)
-        planned = Counter((t.config.variant, t.config.data.name) for t in trials)
-        table = aggregate(scores, planned) if scores else []
+        outcomes, failed = collect(tuner.fit(), trials)
+        planned = Counter((t.row, t.config.data.name) for t in trials)
+        table = aggregate([o.score for o in outcomes], planned) if outcomes else []
         table_files = write_tables(table, run_dir) if table else []
         for path in table_files:
             client.log_artifact(parent_id, str(path))
@@ -218,15 +228,24 @@ def run_sweep(spec: SweepSpec) -> SweepResult:
             parent_id, "KILLED" if isinstance(exc, KeyboardInterrupt) else "FAILED"
         )
         raise
-    client.set_terminated(parent_id, "FINISHED" if scores else "FAILED")
+    client.set_terminated(parent_id, "FINISHED" if outcomes else "FAILED")
     return SweepResult(
         experiment=spec.experiment,
         run_dir=run_dir,
         mlflow_uri=uri,
         parent_run_id=parent_id,
-        scores=scores,
+        outcomes=outcomes,
         table=table,
         table_files=table_files,
         failed=failed,
         wall_seconds=time.monotonic() - started,
     )
+
+
+def log_to_parent(result: SweepResult, paths: list[Path]) -> None:
+    """Attach study-specific tables to the sweep's parent MLflow run."""
+    from mlflow.tracking import MlflowClient
+
+    client = MlflowClient(result.mlflow_uri)
+    for path in paths:
+        client.log_artifact(result.parent_run_id, str(path))

@@ -104,6 +104,7 @@ class MlflowTracker(Callback):
                 "sept.trial_name": point["name"],
                 "sept.dataset": cfg.data.name,
                 "sept.variant": cfg.variant,
+                "sept.label": point.get("label", cfg.variant),
                 "sept.backbone": cfg.backbone.name,
                 "sept.git_commit": self.commit,
                 "sept.tune_trial_id": trial.trial_id,

@@ -152,7 +152,7 @@ def test_a_failing_trial_is_recorded_and_the_sweep_goes_on(tmp_path, small_weigh
     )
     spec = SweepSpec("fail", good + bad, tmp_path / "results", num_cpus=2)
     result = run_sweep(spec)
-    assert [s.seed for s in result.scores] == [0]
+    assert [o.score.seed for o in result.outcomes] == [0]
     assert len(result.failed) == 1 and result.failed[0][0] == "Tones-fold1-seed1-coop"
     assert "non-finite loss" in result.failed[0][1]
     client = MlflowClient(result.mlflow_uri)

@@ -65,3 +65,44 @@ def test_place_trials_makes_paths_absolute(tmp_path, monkeypatch):
         place_trials(SweepSpec("x", hub, tmp_path), tmp_path)[0].config.backbone.weights
         == "org/model"
     )
+
+
+def test_ablation_grid_has_the_papers_seven_rows(tmp_path):
+    from sept_ray.sept.ablation import ABLATION_ROWS
+    from sept_ray.tune.grid import ablation_grid
+
+    write_tone_dataset(tmp_path, "One", ["a", "b"], 2, 1)
+    grid = ablation_grid(["One"], [0], tmp_path)
+    assert [t.row for t in grid] == [f"row{k}" for k in range(1, 8)]
+    switches = [
+        (
+            t.config.sept.enabled,
+            t.config.sept.use_intra,
+            t.config.sept.intra_margin,
+            t.config.sept.use_inter,
+            t.config.sept.inter_margin,
+        )
+        for t in grid
+    ]
+    assert switches[0] == (False, False, False, False, False)  # row 1: plain CoOp
+    assert switches[6] == (True, True, True, True, True)  # row 7: full SEPT
+    assert switches[3] == (True, False, False, True, False)  # row 4: L_inter, constant margin
+    assert len(ABLATION_ROWS) == 7 and grid[1].name == "One-fold1-seed0-row2"
+
+
+def test_place_trials_keeps_labels(tmp_path):
+    from sept_ray.tune.grid import ablation_grid
+    from sept_ray.tune.sweep import SweepSpec, place_trials
+
+    write_tone_dataset(tmp_path, "One", ["a", "b"], 2, 1)
+    grid = ablation_grid(["One"], [0], tmp_path)
+    placed = place_trials(SweepSpec("x", grid, tmp_path / "res"), tmp_path / "res" / "run")
+    assert [t.row for t in placed] == [t.row for t in grid]
+
+
+def test_all_methods_in_the_papers_order():
+    from sweeps.b2n import all_methods
+
+    assert all_methods()[:5] == ["zeroshot", "coop", "cocoop", "kgcoop", "dept"]
+    assert variants(["all"], "both")[:3] == ["zeroshot", "coop", "coop+sept"]
+    assert len(variants(["all"], "both")) == 11

@@ -1,0 +1,109 @@
+"""Study tables in the paper's layouts: the SEPT ablation and the efficiency table."""
+
+from __future__ import annotations
+
+import csv
+import statistics
+from collections.abc import Sequence
+from pathlib import Path
+
+from sept_ray.metrics import AVERAGE, TableRow
+from sept_ray.sept.ablation import ABLATION_ROWS
+
+MARK = "✓"
+
+
+def averages(rows: Sequence[TableRow]) -> dict[str, TableRow]:
+    """label -> its AVERAGE row (mean of per-dataset values)."""
+    return {r.variant: r for r in rows if r.dataset == AVERAGE}
+
+
+def write_table(
+    folder: Path, stem: str, header: Sequence[str], body: list[list[str]]
+) -> list[Path]:
+    """``<stem>.md`` (GitHub table) and ``<stem>.csv`` in ``folder``; returns their paths."""
+    md = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    md += ["| " + " | ".join(row) + " |" for row in body]
+    md_path, csv_path = folder / f"{stem}.md", folder / f"{stem}.csv"
+    md_path.write_text("\n".join(md) + "\n")
+    with open(csv_path, "w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(header)
+        writer.writerows(body)
+    return [md_path, csv_path]
+
+
+def ablation_table(rows: Sequence[TableRow]) -> tuple[list[str], list[list[str]]]:
+    """The paper's ablation layout: row, the four switches, Base, New, H (averages over
+    datasets); a row whose trials all failed is shown as missing."""
+    header = ["#", "L_intra", "m_intra", "L_inter", "m_inter", "Base", "New", "H", "runs"]
+    found = averages(rows)
+    body = []
+    for row in ABLATION_ROWS:
+        marks = [
+            MARK if on else ""
+            for on in (row.use_intra, row.intra_margin, row.use_inter, row.inter_margin)
+        ]
+        cell = found.get(row.label)
+        scores = (
+            [
+                f"{cell.base:.2f}",
+                f"{cell.new:.2f}",
+                f"{cell.h:.2f}",
+                str(cell.n_runs) if cell.complete else f"{cell.n_runs}/{cell.n_expected}",
+            ]
+            if cell
+            else ["missing"] * 3 + ["0"]
+        )
+        body.append([str(row.number), *marks, *scores])
+    return header, body
+
+
+def efficiency_table(
+    rows: Sequence[TableRow], finals: dict[str, list[dict[str, float]]]
+) -> tuple[list[str], list[list[str]]]:
+    """The paper's efficiency layout per method: trainable parameters, training time per run,
+    inference time per clip (audio tower included, and from a cached embedding), H (average).
+
+    ``finals``: label -> the final metrics of each of its trials. Means over trials; parameter
+    counts that differ between datasets (a head or vectors per class) show as a range.
+    """
+    header = [
+        "Method",
+        "# Params",
+        "Training Time (s)",
+        "Inference Time (ms)",
+        "Inference, cached audio (ms)",
+        "H",
+        "runs",
+    ]
+    found = averages(rows)
+    body = []
+    for label, metrics in finals.items():
+        params = sorted({int(m["n_params"]) for m in metrics})
+        shown = f"{params[0]:,}" if len(params) == 1 else f"{params[0]:,}–{params[-1]:,}"
+        cell = found.get(label)
+        body.append(
+            [
+                label,
+                shown,
+                f"{statistics.fmean(m['train_seconds'] for m in metrics):.1f}",
+                f"{statistics.fmean(m['infer_ms'] for m in metrics):.2f}",
+                f"{statistics.fmean(m['infer_ms_cached_audio'] for m in metrics):.4f}",
+                f"{cell.h:.2f}" if cell else "missing",
+                str(len(metrics)),
+            ]
+        )
+    return header, body
+
+
+def to_text(header: Sequence[str], body: list[list[str]]) -> str:
+    """Fixed-width text of a study table."""
+    lines = [list(header)] + body
+    widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
+    out = []
+    for n, line in enumerate(lines):
+        out.append("  ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)))
+        if n == 0:
+            out.append("  ".join("-" * w for w in widths))
+    return "\n".join(out) + "\n"

@@ -1,0 +1,68 @@
+"""The efficiency table (the paper's layout): trainable parameters, training time per run,
+inference time per clip and H, per method, on Ray Tune, tracked in MLflow.
+
+Inference time per clip is measured after training as a deployment would run it: text
+features that do not depend on the audio computed once beforehand; the audio tower on decoded
+clips included ("Inference Time") or the embedding taken from the cache ("cached audio").
+Trials run one at a time by default so their timings do not share the CPU.
+
+    python sweeps/efficiency.py --help
+    python sweeps/efficiency.py --preset paper --datasets SynthHome --folds 1
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections import defaultdict
+
+from sept_ray.report import studies
+from sept_ray.tune.cli import add_common_args, report, run_study, script_main, study_setup
+from sept_ray.tune.grid import b2n_grid
+from sept_ray.tune.sweep import log_to_parent
+
+PAPER_ROWS = ["cocoop", "kgcoop", "dept", "coop", "coop+sept"]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=__doc__.split("\n\n", 1)[1],
+    )
+    parser.add_argument(
+        "--variants",
+        nargs="+",
+        default=PAPER_ROWS,
+        help="method variants, '+sept' for SEPT (default: the paper's rows)",
+    )
+    add_common_args(parser)
+    parser.set_defaults(max_concurrent=1)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    setup = study_setup(args)
+    trials = b2n_grid(
+        setup.datasets,
+        args.variants,
+        setup.seeds,
+        setup.data_root,
+        base=setup.overrides,
+        preset=args.preset,
+        folds=setup.folds,
+    )
+    result = run_study(args, "efficiency", setup, trials, {"variants": args.variants}, argv)
+    finals = defaultdict(list)
+    for outcome in result.outcomes:
+        finals[outcome.trial.row].append(outcome.metrics)
+    header, body = studies.efficiency_table(result.table, dict(finals))
+    print(f"\nEfficiency ({args.backbone}, {args.preset} preset; means over trials):")
+    print(studies.to_text(header, body), end="")
+    files = studies.write_table(result.run_dir, "efficiency_table", header, body)
+    log_to_parent(result, files)
+    return report(result, files)
+
+
+if __name__ == "__main__":
+    script_main("efficiency", main)
