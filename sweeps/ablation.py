@@ -15,17 +15,20 @@ import argparse
 
 from sept_ray.report import studies
 from sept_ray.report.tables import to_text
-from sept_ray.tune.cli import add_common_args, report, run_study, script_main, study_setup
+from sept_ray.tune.cli import (
+    add_common_args,
+    report,
+    run_study,
+    script_main,
+    study_parser,
+    study_setup,
+)
 from sept_ray.tune.grid import ablation_grid
 from sept_ray.tune.sweep import log_to_parent
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        description=__doc__.split("\n\n")[0],
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog=__doc__.split("\n\n", 1)[1],
-    )
+    parser = study_parser(__doc__)
     parser.add_argument(
         "--method", default="coop", help="the method SEPT is ablated on (default coop)"
     )

@@ -16,7 +16,14 @@ import argparse
 from collections import defaultdict
 
 from sept_ray.report import studies
-from sept_ray.tune.cli import add_common_args, report, run_study, script_main, study_setup
+from sept_ray.tune.cli import (
+    add_common_args,
+    report,
+    run_study,
+    script_main,
+    study_parser,
+    study_setup,
+)
 from sept_ray.tune.grid import b2n_grid
 from sept_ray.tune.sweep import log_to_parent
 
@@ -24,11 +31,7 @@ PAPER_ROWS = ["cocoop", "kgcoop", "dept", "coop", "coop+sept"]
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        description=__doc__.split("\n\n")[0],
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog=__doc__.split("\n\n", 1)[1],
-    )
+    parser = study_parser(__doc__)
     parser.add_argument(
         "--variants",
         nargs="+",

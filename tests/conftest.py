@@ -84,3 +84,13 @@ def small_alm(small_weights):
     from sept_ray.backbones.tiny import load_tiny_alm
 
     return load_tiny_alm(small_weights)
+
+
+def write_bank(path: Path, datasets: list[str], classes: list[str], per_class: int = 4) -> Path:
+    """A neighbour bank with ``per_class`` phrases ("<class> tone <i>") for each class."""
+    from sept_ray.sept.bank import NeighbourBank, save_bank
+
+    phrases = {c: [f"{c} tone {i}" for i in range(per_class)] for c in classes}
+    provenance = {"generator": "test", "model": "none", "prompt_version": "0", "date": "2026-11-26"}
+    save_bank(NeighbourBank({d: phrases for d in datasets}, provenance, "test"), path)
+    return path

@@ -98,8 +98,8 @@ class PromptLearner(nn.Module):
     """Base prompt learner: text features for names, logits = scale * cosine.
 
     Subclasses set ``trainable`` (False: nothing to train) and ``Options`` (a dataclass of the
-    method's own settings, read from ``method.options``), and implement :meth:`prompts` and
-    :meth:`encode`. ``train_classes`` are the classes training sees (for per-class parameters
+    method's own settings, read from ``method.options``), create parameters in
+    :meth:`init_parameters`, and implement :meth:`prompts` and :meth:`encode`. ``train_classes`` are the classes training sees (for per-class parameters
     or a head over them).
     """
 
@@ -121,6 +121,11 @@ class PromptLearner(nn.Module):
         self.options = self.parse_options(cfg.options)
         self.template = template
         self.train_classes = tuple(train_classes)
+        self.init_parameters(generator)
+
+    def init_parameters(self, generator: torch.Generator) -> None:
+        """Create the learnable parameters, drawing every random number from ``generator``
+        (a subclass extends its parent's, calling ``super().init_parameters`` first)."""
 
     @classmethod
     def parse_options(cls, values: dict[str, Any]) -> Any:

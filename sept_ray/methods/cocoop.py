@@ -7,14 +7,13 @@ features of a batch are computed in one batched text-tower pass over B x P promp
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import torch
 from torch import nn
 
-from sept_ray.backbones.base import FrozenALM
-from sept_ray.config import ConfigError, MethodConfig
+from sept_ray.config import ConfigError
 from sept_ray.methods.base import AudioBatch, MethodOutput, PromptSet, seeded
 from sept_ray.methods.coop import CoOp, with_context
 from sept_ray.methods.registry import METHODS
@@ -41,19 +40,14 @@ class CoCoOp(CoOp):
 
     Options = CoCoOpOptions
 
-    def __init__(
-        self,
-        backbone: FrozenALM,
-        cfg: MethodConfig,
-        template: str,
-        train_classes: Sequence[str],
-        generator: torch.Generator,
-    ) -> None:
-        super().__init__(backbone, cfg, template, train_classes, generator)
-        dim, hidden = backbone.embed_dim, backbone.embed_dim // self.options.reduction
+    def init_parameters(self, generator: torch.Generator) -> None:
+        super().init_parameters(generator)
+        dim, hidden = self.backbone.embed_dim, self.backbone.embed_dim // self.options.reduction
         with seeded(generator):
             self.meta_net = nn.Sequential(
-                nn.Linear(dim, hidden), nn.ReLU(inplace=True), nn.Linear(hidden, backbone.ctx_width)
+                nn.Linear(dim, hidden),
+                nn.ReLU(inplace=True),
+                nn.Linear(hidden, self.backbone.ctx_width),
             )
 
     def encode(self, prompts: PromptSet, audio: AudioBatch | None = None) -> torch.Tensor:

@@ -7,8 +7,6 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-from sept_ray.backbones.base import FrozenALM
-from sept_ray.config import MethodConfig
 from sept_ray.methods.base import AudioBatch, PromptLearner, PromptSet
 from sept_ray.methods.registry import METHODS
 
@@ -20,17 +18,9 @@ class CoOp(PromptLearner):
     CoCoOp, KgCoOp and DePT build on this prompt (they subclass it).
     """
 
-    def __init__(
-        self,
-        backbone: FrozenALM,
-        cfg: MethodConfig,
-        template: str,
-        train_classes: Sequence[str],
-        generator: torch.Generator,
-    ) -> None:
-        super().__init__(backbone, cfg, template, train_classes, generator)
-        init = torch.randn(cfg.n_ctx, backbone.ctx_width, generator=generator) * cfg.ctx_init_std
-        self.ctx = nn.Parameter(init)
+    def init_parameters(self, generator: torch.Generator) -> None:
+        init = torch.randn(self.cfg.n_ctx, self.backbone.ctx_width, generator=generator)
+        self.ctx = nn.Parameter(init * self.cfg.ctx_init_std)
 
     def prompts(self, names: Sequence[str], owners: Sequence[str] | None = None) -> PromptSet:
         return self._tokenized(names, [f"{n}." for n in names], self.cfg.n_ctx, owners)

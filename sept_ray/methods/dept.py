@@ -9,14 +9,13 @@ The head and channel scales learn at 6.5 x the prompt's learning rate.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import torch
 from torch import nn
 
-from sept_ray.backbones.base import FrozenALM
-from sept_ray.config import ConfigError, MethodConfig
+from sept_ray.config import ConfigError
 from sept_ray.methods.base import AudioBatch, MethodOutput, PromptSet, seeded
 from sept_ray.methods.coop import CoOp
 from sept_ray.methods.registry import METHODS
@@ -56,16 +55,9 @@ class DePT(CoOp):
 
     Options = DePTOptions
 
-    def __init__(
-        self,
-        backbone: FrozenALM,
-        cfg: MethodConfig,
-        template: str,
-        train_classes: Sequence[str],
-        generator: torch.Generator,
-    ) -> None:
-        super().__init__(backbone, cfg, template, train_classes, generator)
-        dim = backbone.embed_dim
+    def init_parameters(self, generator: torch.Generator) -> None:
+        super().init_parameters(generator)
+        dim = self.backbone.embed_dim
         self.text_scale = ChannelScale(dim)
         self.audio_scale = ChannelScale(dim)
         with seeded(generator):

@@ -16,8 +16,6 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-from sept_ray.backbones.base import FrozenALM
-from sept_ray.config import MethodConfig
 from sept_ray.methods.base import AudioBatch, PromptLearner, PromptSet
 from sept_ray.methods.registry import METHODS
 
@@ -26,17 +24,9 @@ from sept_ray.methods.registry import METHODS
 class PALM(PromptLearner):
     """Per-class joint-space vectors ``vectors`` [K, D] and mixing logits ``lambdas`` [K]."""
 
-    def __init__(
-        self,
-        backbone: FrozenALM,
-        cfg: MethodConfig,
-        template: str,
-        train_classes: Sequence[str],
-        generator: torch.Generator,
-    ) -> None:
-        super().__init__(backbone, cfg, template, train_classes, generator)
-        k, d = len(self.train_classes), backbone.embed_dim
-        self.vectors = nn.Parameter(torch.randn(k, d, generator=generator) * cfg.ctx_init_std)
+    def init_parameters(self, generator: torch.Generator) -> None:
+        k, d = len(self.train_classes), self.backbone.embed_dim
+        self.vectors = nn.Parameter(torch.randn(k, d, generator=generator) * self.cfg.ctx_init_std)
         self.lambdas = nn.Parameter(torch.rand(k, generator=generator))
 
     def prompts(self, names: Sequence[str], owners: Sequence[str] | None = None) -> PromptSet:

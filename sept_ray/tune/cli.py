@@ -17,6 +17,15 @@ from sept_ray.tune.grid import GridTrial
 from sept_ray.tune.sweep import SweepResult, SweepSpec, run_sweep
 
 
+def study_parser(doc: str) -> argparse.ArgumentParser:
+    """A sweep script's parser: its docstring's first paragraph as description, the rest as
+    epilog; the study adds its own options, then :func:`add_common_args`."""
+    summary, _, details = doc.partition("\n\n")
+    return argparse.ArgumentParser(
+        description=summary, epilog=details, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+
+
 def add_common_args(parser: argparse.ArgumentParser) -> None:
     """Options every sweep takes: data, seeds, preset, overrides, results, MLflow, Ray, resources."""
     parser.add_argument(

@@ -10,10 +10,9 @@ from mlflow.tracking import MlflowClient
 from mlflow.utils.mlflow_tags import MLFLOW_PARENT_RUN_ID
 
 from sept_ray.metrics import harmonic_mean
-from sept_ray.sept.bank import NeighbourBank, save_bank
 from sweeps import b2n
 
-from conftest import write_tone_dataset
+from conftest import write_bank, write_tone_dataset
 
 pytestmark = pytest.mark.slow
 CLASSES = ["alpha", "beta", "delta", "gamma"]
@@ -24,12 +23,7 @@ def sweep(tmp_path_factory, small_weights):
     root = tmp_path_factory.mktemp("sweep")
     write_tone_dataset(root / "data", "Tones", CLASSES, 6, 3)
     write_tone_dataset(root / "data", "Tones2", CLASSES, 4, 2, folds=2)
-    bank = {
-        name: {c: [f"{c} tone {i}" for i in range(4)] for c in CLASSES}
-        for name in ("Tones", "Tones2")
-    }
-    provenance = {"generator": "test", "model": "none", "prompt_version": "0", "date": "2026-11-26"}
-    save_bank(NeighbourBank(bank, provenance, "mem"), root / "bank.json")
+    write_bank(root / "bank.json", ["Tones", "Tones2"], CLASSES)
     argv = [
         "--data-root",
         str(root / "data"),

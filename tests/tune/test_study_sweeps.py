@@ -7,10 +7,9 @@ import io
 import pytest
 from mlflow.tracking import MlflowClient
 
-from sept_ray.sept.bank import NeighbourBank, save_bank
 from sweeps import ablation, b2n, efficiency
 
-from conftest import write_tone_dataset
+from conftest import write_bank, write_tone_dataset
 
 pytestmark = pytest.mark.slow
 CLASSES = ["alpha", "beta", "delta", "gamma"]
@@ -20,9 +19,7 @@ CLASSES = ["alpha", "beta", "delta", "gamma"]
 def world(tmp_path_factory, small_weights):
     root = tmp_path_factory.mktemp("studies")
     write_tone_dataset(root / "data", "Tones", CLASSES, 6, 3)
-    phrases = {c: [f"{c} tone {i}" for i in range(4)] for c in CLASSES}
-    provenance = {"generator": "test", "model": "none", "prompt_version": "0", "date": "2026-11-26"}
-    save_bank(NeighbourBank({"Tones": phrases}, provenance, "mem"), root / "bank.json")
+    write_bank(root / "bank.json", ["Tones"], CLASSES)
     common = [
         "--data-root",
         str(root / "data"),
