@@ -96,6 +96,7 @@ def aggregate(
     rows: list[TableRow] = []
     for variant in variants:
         cells = []
+        seed_h: dict[str, dict[int, float]] = {}  # dataset -> seed -> H of that seed
         for (v, dataset), seeds in sorted(by_cell.items()):
             if v != variant:
                 continue
@@ -104,6 +105,7 @@ def aggregate(
                 for _, runs in sorted(seeds.items())
             ]
             hs = [s[2] for s in per_seed]
+            seed_h[dataset] = dict(zip(sorted(seeds), hs, strict=True))
             cells.append(
                 TableRow(
                     variant=variant,
@@ -127,7 +129,7 @@ def aggregate(
                 base=statistics.fmean(c.base for c in cells),
                 new=statistics.fmean(c.new for c in cells),
                 h=statistics.fmean(c.h for c in cells),
-                h_std=0.0,
+                h_std=_average_h_std(seed_h),
                 n_seeds=min(c.n_seeds for c in cells),
                 n_runs=sum(c.n_runs for c in cells),
                 n_expected=max(
@@ -137,3 +139,10 @@ def aggregate(
             )
         )
     return rows
+
+
+def _average_h_std(seed_h: Mapping[str, Mapping[int, float]]) -> float:
+    """Std over seeds of the per-seed average H, using the seeds every dataset has (0 if < 2)."""
+    common = set.intersection(*(set(by_seed) for by_seed in seed_h.values()))
+    averages = [statistics.fmean(by_seed[s] for by_seed in seed_h.values()) for s in sorted(common)]
+    return statistics.stdev(averages) if len(averages) > 1 else 0.0

@@ -57,6 +57,15 @@ def test_folds_then_seeds_then_datasets():
     avg = rows[(AVERAGE, "coop")]
     assert avg.h == pytest.approx((a.h + 50.0) / 2)  # mean of per-dataset H, not H of means
     assert avg.base == pytest.approx((75.0 + 50.0) / 2)
+    assert avg.h_std == 0.0  # B has only seed 0: one common seed, no spread
+
+
+def test_average_std_is_over_seeds_of_the_per_seed_average():
+    scores = [score("A", 0, 1, 80, 40), score("A", 1, 1, 60, 60)]
+    scores += [score("B", 0, 1, 50, 50), score("B", 1, 1, 90, 90)]
+    avg = next(r for r in aggregate(scores) if r.dataset == AVERAGE)
+    per_seed = [(harmonic_mean(80, 40) + 50) / 2, (60 + 90) / 2]
+    assert avg.h_std == pytest.approx(abs(per_seed[0] - per_seed[1]) / 2**0.5)
 
 
 def test_variants_are_kept_apart():
