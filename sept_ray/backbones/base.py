@@ -31,6 +31,24 @@ class TokenBatch:
     ctx_start: int
     n_ctx: int
 
+    @classmethod
+    def from_rows(
+        cls, rows: Sequence[Sequence[int]], pad_id: int, ctx_start: int, n_ctx: int
+    ) -> TokenBatch:
+        """Token-id rows right-padded with ``pad_id`` to the longest; ``mask`` marks the real
+        tokens and ``pool_index`` is each row's last real token (a model that pools elsewhere
+        replaces it)."""
+        if not rows:
+            raise ValueError("no prompts to tokenize")
+        length = max(len(row) for row in rows)
+        ids = torch.full((len(rows), length), pad_id, dtype=torch.long)
+        mask = torch.zeros((len(rows), length), dtype=torch.long)
+        for i, row in enumerate(rows):
+            ids[i, : len(row)] = torch.tensor(row, dtype=torch.long)
+            mask[i, : len(row)] = 1
+        pool_index = mask.sum(dim=1) - 1
+        return cls(ids=ids, mask=mask, pool_index=pool_index, ctx_start=ctx_start, n_ctx=n_ctx)
+
     def to(self, device: torch.device | str) -> TokenBatch:
         """A copy on ``device``."""
         return TokenBatch(

@@ -65,14 +65,7 @@ class MiniLMText(nn.Module):
             [tok.cls_token_id, *[placeholder] * n_ctx, *p[:budget], tok.sep_token_id]
             for p in pieces
         ]
-        length = max(len(r) for r in rows)
-        ids = torch.full((len(rows), length), tok.pad_token_id, dtype=torch.long)
-        mask = torch.zeros((len(rows), length), dtype=torch.long)
-        for i, row in enumerate(rows):
-            ids[i, : len(row)] = torch.tensor(row)
-            mask[i, : len(row)] = 1
-        pool_index = mask.sum(dim=1) - 1
-        return TokenBatch(ids=ids, mask=mask, pool_index=pool_index, ctx_start=1, n_ctx=n_ctx)
+        return TokenBatch.from_rows(rows, tok.pad_token_id, ctx_start=1, n_ctx=n_ctx)
 
     def features(self, embeds: torch.Tensor, batch: TokenBatch) -> torch.Tensor:
         """[P, L, W] word embeddings -> mean-pooled last hidden states [P, W]."""

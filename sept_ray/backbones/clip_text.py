@@ -1,0 +1,144 @@
+"""The CLIP ViT-B/16 text tower with a forward from token embeddings (Pengi's caption encoder base).
+
+transformers 5's ``CLIPTextModel.forward`` takes token ids only, while prompt learning feeds token
+embeddings. :meth:`ClipTextTower.features` therefore runs the model's sub-modules itself, exactly as
+``CLIPTextModel.forward`` does: token + position embeddings -> causal mask (combined with the
+key-padding mask) -> encoder -> final LayerNorm -> hidden state at the end-of-text position ->
+CLIP text projection 512 -> 512 (no bias). Shapes: P prompts, L tokens, W = 512.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import torch
+from torch import nn
+
+if TYPE_CHECKING:
+    from transformers import CLIPTextConfig
+
+START_OF_TEXT_ID = 49406  # <|startoftext|> in OpenAI's CLIP vocabulary
+END_OF_TEXT_ID = 49407  # <|endoftext|>, also CLIP's padding token
+
+
+def vit_b16_text_config(eos_token_id: int = END_OF_TEXT_ID) -> CLIPTextConfig:
+    """The text tower of OpenAI CLIP ViT-B/16: width 512, 12 layers, 8 heads, MLP 2048, QuickGELU,
+    vocabulary 49408, 77 positions, projection 512. ``eos_token_id`` is used only by
+    ``CLIPTextModel.forward`` (the token-id path) to find the pooled position."""
+    from transformers import CLIPTextConfig
+
+    return CLIPTextConfig(
+        vocab_size=49408,
+        hidden_size=512,
+        intermediate_size=2048,
+        projection_dim=512,
+        num_hidden_layers=12,
+        num_attention_heads=8,
+        max_position_embeddings=77,
+        hidden_act="quick_gelu",
+        layer_norm_eps=1e-5,
+        attention_dropout=0.0,
+        bos_token_id=START_OF_TEXT_ID,
+        eos_token_id=eos_token_id,
+    )
+
+
+def causal_attention_mask(mask: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
+    """Additive attention mask [P, 1, L, L] from a key-padding mask [P, L] (1 = real token).
+
+    Query i may attend to key j only when j <= i (causal) and key j is a real token; blocked pairs
+    hold the most negative ``dtype`` value, allowed pairs 0. Position 0 is always allowed, so no row
+    is fully blocked for prompts that start with a real token.
+    """
+    length = mask.shape[1]
+    causal = torch.ones(length, length, dtype=torch.bool, device=mask.device).tril()  # [L, L]
+    allowed = causal[None, :, :] & mask.bool()[:, None, :]  # [P, L, L]
+    blocked = torch.zeros(allowed.shape, dtype=dtype, device=mask.device)
+    blocked.masked_fill_(~allowed, torch.finfo(dtype).min)
+    return blocked[:, None, :, :]
+
+
+class ClipTextTower(nn.Module):
+    """CLIP's text transformer (``base``, a ``CLIPTextModel``) and its text projection
+    (``clip_text_projection``, 512 -> 512, no bias). The attribute names are those of Pengi's
+    caption encoder, so its checkpoint keys ``caption_encoder.base.*`` and
+    ``caption_encoder.clip_text_projection.weight`` load without renaming."""
+
+    def __init__(self, config: CLIPTextConfig) -> None:
+        from transformers import CLIPTextModel
+
+        super().__init__()
+        self.config = config
+        self.base = CLIPTextModel(config)
+        self.clip_text_projection = nn.Linear(config.hidden_size, config.projection_dim, bias=False)
+        self.width = int(config.hidden_size)
+
+    def token_embedding(self, ids: torch.Tensor) -> torch.Tensor:
+        """long [P, L] -> token embeddings [P, L, W] (no position embeddings yet)."""
+        return self.base.embeddings.token_embedding(ids)
+
+    def hidden_states(self, embeds: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """Token embeddings [P, L, W] and key-padding mask [P, L] -> final-LayerNorm'd hidden
+        states [P, L, W], causal attention (what ``CLIPTextModel.forward`` computes from ids)."""
+        length = embeds.shape[1]
+        if length > self.config.max_position_embeddings:
+            raise ValueError(
+                f"ClipTextTower: {length} tokens exceed the "
+                f"{self.config.max_position_embeddings} positions of the text tower"
+            )
+        positions = self.base.embeddings.position_ids[:, :length]  # [1, L]
+        hidden = embeds + self.base.embeddings.position_embedding(positions)
+        attention = causal_attention_mask(mask, hidden.dtype)
+        hidden = self.base.encoder(inputs_embeds=hidden, attention_mask=attention).last_hidden_state
+        return self.base.final_layer_norm(hidden)
+
+    def pooled(
+        self, embeds: torch.Tensor, mask: torch.Tensor, pool_index: torch.Tensor
+    ) -> torch.Tensor:
+        """[P, L, W] -> the hidden state at each prompt's end-of-text position ``pool_index`` [P]:
+        [P, W] (CLIP's pooled output, before the projection)."""
+        hidden = self.hidden_states(embeds, mask)
+        rows = torch.arange(hidden.shape[0], device=hidden.device)
+        return hidden[rows, pool_index.to(hidden.device)]
+
+    def forward(
+        self, embeds: torch.Tensor, mask: torch.Tensor, pool_index: torch.Tensor
+    ) -> torch.Tensor:
+        """[P, L, W] -> projected text features [P, projection_dim] (CLIP's text embedding)."""
+        return self.clip_text_projection(self.pooled(embeds, mask, pool_index))
+
+
+def init_random_weights(tower: nn.Module, seed: int) -> None:
+    """Deterministic random weights for a text tower, from ``numpy.random.default_rng(seed)``
+    (uniform draws: the same numbers on every platform and library version, whatever torch's RNG).
+
+    Modules in ``named_modules`` order: embeddings ±0.02·sqrt(3) (std 0.02), linear weights
+    ±sqrt(3 / fan_in) (unit variance for unit-variance inputs), biases ±0.1, LayerNorm scales
+    1 ± 0.2 and shifts ±0.1. A parameter of any other kind raises ``TypeError``.
+    """
+    rng = np.random.default_rng(seed)
+
+    def draw(tensor: torch.Tensor, low: float, high: float) -> None:
+        values = low + (high - low) * rng.random(tuple(tensor.shape))
+        tensor.copy_(torch.from_numpy(values.astype(np.float32)))
+
+    done: set[int] = set()
+    with torch.no_grad():
+        for module in tower.modules():
+            if isinstance(module, nn.Embedding):
+                draw(module.weight, -0.02 * 3**0.5, 0.02 * 3**0.5)
+            elif isinstance(module, nn.Linear):
+                bound = (3.0 / module.in_features) ** 0.5
+                draw(module.weight, -bound, bound)
+                if module.bias is not None:
+                    draw(module.bias, -0.1, 0.1)
+            elif isinstance(module, nn.LayerNorm):
+                draw(module.weight, 0.8, 1.2)
+                draw(module.bias, -0.1, 0.1)
+            else:
+                continue
+            done.update(id(p) for p in module.parameters(recurse=False))
+    left = [name for name, p in tower.named_parameters() if id(p) not in done]
+    if left:
+        raise TypeError(f"init_random_weights: no rule for parameters {left}")

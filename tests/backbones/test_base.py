@@ -1,0 +1,15 @@
+import pytest
+import torch
+
+from sept_ray.backbones.base import TokenBatch
+
+
+def test_rows_are_right_padded_and_pooled_at_their_last_real_token():
+    batch = TokenBatch.from_rows([[5, 1, 1, 7], [5, 9]], pad_id=0, ctx_start=1, n_ctx=2)
+    assert batch.ids.tolist() == [[5, 1, 1, 7], [5, 9, 0, 0]]
+    assert batch.mask.tolist() == [[1, 1, 1, 1], [1, 1, 0, 0]]
+    assert batch.pool_index.tolist() == [3, 1]
+    assert (batch.ctx_start, batch.n_ctx, batch.ids.dtype) == (1, 2, torch.long)
+    assert batch.repeat(2).ids.shape == (4, 4)
+    with pytest.raises(ValueError, match="no prompts"):
+        TokenBatch.from_rows([], pad_id=0, ctx_start=1, n_ctx=0)
