@@ -1,4 +1,4 @@
-"""Known datasets: their hand-crafted zero-shot templates and fold counts (SPEC §6).
+"""Known datasets: their class names, hand-crafted zero-shot templates and fold counts (SPEC §6).
 
 The 11 datasets of the paper and the built-in sound world register here; a dataset of the user's
 own needs no entry (its template then defaults to :data:`DEFAULT_TEMPLATE`, or ``data.template``).
@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sept_ray.data.palm_classes import PALM_CLASSES
+from sept_ray.data.split import base_new_split
 from sept_ray.registry import Registry
 
 DEFAULT_TEMPLATE = "This is a sound of {}."
@@ -20,6 +22,17 @@ class DatasetInfo:
     name: str
     template: str
     folds: int
+    classes: tuple[str, ...] = ()  # sorted class names; empty when only the data can tell
+
+    @property
+    def base_classes(self) -> tuple[str, ...]:
+        """The first ceil(K/2) sorted classes (SPEC §2)."""
+        return base_new_split(self.classes).base
+
+    @property
+    def new_classes(self) -> tuple[str, ...]:
+        """The classes after the base ones."""
+        return base_new_split(self.classes).new
 
 
 DATASETS: Registry[DatasetInfo] = Registry("dataset")
@@ -49,14 +62,14 @@ for _name, _folds, _template in (
     ("UrbanSound8K", 10, "This is a characteristic sound of {}."),
     ("VocalSound", 1, "This is a human vocal sound of {}."),
 ):
-    add(DatasetInfo(_name, _template, _folds))
+    add(DatasetInfo(_name, _template, _folds, PALM_CLASSES[_name]))
 
 
 def _add_builtin() -> None:
     from sept_ray.data.synth.world import BUILTIN_DATASETS
 
     for spec in BUILTIN_DATASETS.values():
-        add(DatasetInfo(spec.name, spec.template, spec.folds))
+        add(DatasetInfo(spec.name, spec.template, spec.folds, tuple(sorted(spec.classes))))
 
 
 _add_builtin()
