@@ -10,7 +10,10 @@ import json
 import sys
 from pathlib import Path
 
+from sept_ray.backbones.cli import add_commands as add_backbone_commands
 from sept_ray.config import ConfigError, TrialConfig, deep_merge
+from sept_ray.data.cli import add_commands as add_data_commands
+from sept_ray.sept.neighbors.cli import add_commands as add_neighbor_commands
 
 
 def cmd_data_synth(args: argparse.Namespace) -> None:
@@ -93,7 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="sept", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
 
-    data = commands.add_parser("data", help="built-in datasets").add_subparsers(
+    data = commands.add_parser("data", help="built-in and real datasets").add_subparsers(
         dest="sub", required=True
     )
     synth = data.add_parser(
@@ -103,6 +106,7 @@ def build_parser() -> argparse.ArgumentParser:
     synth.add_argument("--datasets", nargs="+", help="subset of the built-in datasets")
     synth.add_argument("--force", action="store_true", help="rewrite datasets already present")
     synth.set_defaults(func=cmd_data_synth)
+    add_data_commands(data)
 
     tiny = commands.add_parser("tiny-alm", help="the built-in TinyALM backbone")
     tiny_cmds = tiny.add_subparsers(dest="sub", required=True)
@@ -133,18 +137,21 @@ def build_parser() -> argparse.ArgumentParser:
     listing = commands.add_parser("list", help="list registered methods, backbones or datasets")
     listing.add_argument("what", choices=["methods", "backbones", "datasets"])
     listing.set_defaults(func=cmd_list)
+    add_backbone_commands(commands)
+
+    add_neighbor_commands(commands)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        args.func(args)
+        code = args.func(args)
     except (ConfigError, FileNotFoundError, KeyError, ValueError) as exc:
         message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
         print(f"sept: error: {message}", file=sys.stderr)
         return 2
-    return 0
+    return code or 0
 
 
 if __name__ == "__main__":

@@ -114,7 +114,8 @@ class SeptConfig:
 
     enabled: bool = field(default=False, metadata={"help": "add lambda * L_se to the loss"})
     bank: str = field(
-        default="builtin", metadata={"help": "neighbour bank JSON path, or 'builtin'"}
+        default="builtin",
+        metadata={"help": "neighbour bank JSON path, or 'builtin' (the dataset's shipped bank)"},
     )
     n_neighbors: int = field(
         default=10, metadata={"help": "N: the first N phrases per class [ours]"}

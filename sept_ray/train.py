@@ -29,7 +29,8 @@ from sept_ray.features import DatasetEmbeddings, EmbeddingCache
 from sept_ray.memory import PeakMemory
 from sept_ray.methods import METHODS, AudioBatch, PromptLearner, PromptSet, build_method
 from sept_ray.metrics import accuracy, harmonic_mean, per_class_accuracy
-from sept_ray.sept import SemanticExpansion, load_bank
+from sept_ray.sept import NeighbourBank, SemanticExpansion, load_bank
+from sept_ray.sept.bank import save_bank
 
 EVAL_CHUNK = 256  # test clips per predictor call
 TIMING_CLIPS = 16  # decoded test clips the audio-tower timing runs on
@@ -70,6 +71,7 @@ class TrialResult:
     peak_rss_mb: float
     peak_cuda_mb: float
     tags: dict[str, str] = field(default_factory=dict)
+    n_neighbors: int = 0  # N neighbours per class SEPT used (0: no SEPT)
 
     def summary(self) -> dict[str, float]:
         """Flat final metrics, for trackers (inference times in ms per clip)."""
@@ -82,6 +84,8 @@ class TrialResult:
             "peak_rss_mb": self.peak_rss_mb,
             "peak_cuda_mb": self.peak_cuda_mb,
         }
+        if self.n_neighbors:
+            values["n_neighbors"] = float(self.n_neighbors)
         if self.timing is not None:
             values["infer_ms"] = self.timing.total_ms
             values["infer_ms_cached_audio"] = self.timing.logits_ms
@@ -106,6 +110,7 @@ class Fitted:
     learner: PromptLearner
     classes: ClassSplit
     shots: tuple[Clip, ...]
+    bank: NeighbourBank | None
     expansion: SemanticExpansion | None
     history: list[EpochMetrics]
     per_class: dict[str, dict[str, float]]
@@ -152,6 +157,7 @@ def run_trial(
         peak_rss_mb=memory.rss_mb,
         peak_cuda_mb=memory.cuda_mb,
         tags=fitted.tags,
+        n_neighbors=len(fitted.expansion.neighbours[0]) if fitted.expansion else 0,
     )
     write_artifacts(result, fitted)
     return result
@@ -173,7 +179,7 @@ def fit(cfg: TrialConfig, on_epoch: Callable[[EpochMetrics], None] | None) -> Fi
     base_set = eval_set(learner, embeddings, split.root, split.test, classes.base, device)
     new_set = eval_set(learner, embeddings, split.root, split.test, classes.new, device)
 
-    bank = load_bank(cfg.sept.bank) if cfg.sept.enabled else None
+    bank = load_bank(cfg.sept.bank, cfg.data.name) if cfg.sept.enabled else None
     expansion = (
         SemanticExpansion.build(learner, cfg.sept, bank, cfg.data.name, classes.base, template)
         if bank is not None
@@ -243,7 +249,7 @@ def fit(cfg: TrialConfig, on_epoch: Callable[[EpochMetrics], None] | None) -> Fi
         "neighbour_bank": bank.content_hash if bank else "",
     }
     return Fitted(
-        learner, classes, shots, expansion, history, per_class, train_seconds, timing, tags
+        learner, classes, shots, bank, expansion, history, per_class, train_seconds, timing, tags
     )
 
 
@@ -345,7 +351,8 @@ def evaluate(
 
 def write_artifacts(result: TrialResult, fitted: Fitted) -> None:
     """config.yaml, metrics.json, per_class_accuracy.json, split.json, prompt.safetensors
-    (learned parameters; absent for zero-shot) and, with SEPT, neighbours.json."""
+    (learned parameters; absent for zero-shot) and, with SEPT, neighbours.json and the bank it
+    used (neighbour_bank.json, whose content hash is the ``neighbour_bank`` tag)."""
     out = result.output_dir
     cfg = result.config
     learner, classes, shots = fitted.learner, fitted.classes, fitted.shots
@@ -376,11 +383,13 @@ def write_artifacts(result: TrialResult, fitted: Fitted) -> None:
     if state:
         save_file(state, str(out / "prompt.safetensors"))
     expansion = fitted.expansion
-    if expansion is not None:
+    if expansion is not None and fitted.bank is not None:
+        save_bank(fitted.bank, out / "neighbour_bank.json")
         neighbours = {
             "bank": cfg.sept.bank,
+            "bank_file": fitted.bank.source,
             "bank_hash": result.tags["neighbour_bank"],
-            "n_neighbors": cfg.sept.n_neighbors,
+            "n_neighbors": result.n_neighbors,
             "classes": list(classes.base),
             "neighbours": expansion.neighbours,
             "margin_templates": expansion.templates,

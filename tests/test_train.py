@@ -6,7 +6,7 @@ from safetensors.torch import load_file
 
 from sept_ray.config import ConfigError, TrialConfig
 from sept_ray.metrics import harmonic_mean
-from sept_ray.sept.bank import NeighbourBank, save_bank
+from sept_ray.sept.bank import NeighbourBank, load_bank, save_bank
 from sept_ray.train import TrialError, run_trial
 
 PROVENANCE = {"generator": "test", "model": "none", "prompt_version": "0", "date": "2026-11-26"}
@@ -91,6 +91,9 @@ def test_sept_trial_uses_bank_and_logs_neighbours(tmp_path, tone_root, small_wei
     assert saved["classes"] == ["alpha", "beta"] and saved["neighbours"][1] == phrases["beta"][:3]
     assert torch.tensor(saved["margins"]).shape == (2, 2, 3)
     assert result.tags["neighbour_bank"] == saved["bank_hash"] != ""
+    assert saved["n_neighbors"] == 3 and result.summary()["n_neighbors"] == 3
+    used = load_bank(result.output_dir / "neighbour_bank.json")  # the bank itself, an artifact
+    assert used.datasets == {"Tones": phrases} and used.content_hash == saved["bank_hash"]
 
 
 def test_sept_needs_every_base_class_in_the_bank(tmp_path, tone_root, small_weights):

@@ -6,11 +6,14 @@ Format ``sept-neighbour-bank/1``::
      "provenance": {"generator": ..., "model": ..., "prompt_version": ..., "date": ...},
      "datasets": {"<dataset>": {"<class>": ["phrase", ...], ...}, ...}}
 
-Phrases are in preference order: a trial uses the first N of each class.
+Phrases are in preference order: a trial uses the first N of each class. The package ships
+curated banks (``sept_ray/sept/banks/*.json``: the built-in world and the paper's 11 datasets); the
+bank spec ``"builtin"`` means "the shipped bank that holds the trial's dataset".
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -63,14 +66,49 @@ class NeighbourBank:
         return [list(entries[c][:n]) for c in classes]
 
 
-def builtin_bank_path() -> Path:
-    """The hand-curated bank shipped for the built-in sound world."""
-    return Path(str(resources.files("sept_ray.sept") / "banks" / "builtin.json"))
+SHIPPED = "builtin"
+"""The bank spec naming the shipped bank of a dataset."""
 
 
-def load_bank(spec: str | Path) -> NeighbourBank:
-    """Read and validate a bank: ``"builtin"`` or a path to a JSON file."""
-    path = builtin_bank_path() if str(spec) == "builtin" else Path(spec)
+def banks_dir() -> Path:
+    """The folder of the banks shipped with the package."""
+    return Path(str(resources.files("sept_ray.sept") / "banks"))
+
+
+@functools.lru_cache(maxsize=1)
+def shipped_banks() -> dict[str, Path]:
+    """dataset name -> the shipped bank file holding it (each dataset in exactly one file)."""
+    found: dict[str, Path] = {}
+    for path in sorted(banks_dir().glob("*.json")):
+        for dataset in read_bank(path).datasets:
+            if dataset in found:
+                raise BankError(f"{path}: dataset {dataset!r} is also shipped in {found[dataset]}")
+            found[dataset] = path
+    return found
+
+
+def bank_path(spec: str | Path, dataset: str = "") -> Path:
+    """The file of bank ``spec``: a path, or ``"builtin"`` = the shipped bank of ``dataset``."""
+    if str(spec) != SHIPPED:
+        return Path(spec)
+    shipped = shipped_banks()
+    if dataset not in shipped:
+        known = ", ".join(sorted(shipped))
+        raise BankError(
+            f"sept.bank = 'builtin': no shipped bank holds dataset {dataset!r} (shipped: {known}); "
+            "generate one with `sept neighbors generate` and pass its path"
+        )
+    return shipped[dataset]
+
+
+def load_bank(spec: str | Path, dataset: str = "") -> NeighbourBank:
+    """Read and validate a bank: a path to a JSON file, or ``"builtin"`` with the ``dataset``
+    whose shipped bank to read."""
+    return read_bank(bank_path(spec, dataset))
+
+
+def read_bank(path: Path) -> NeighbourBank:
+    """Read and structurally validate the bank file ``path``."""
     if not path.is_file():
         raise BankError(f"{path}: neighbour bank not found")
     try:

@@ -89,8 +89,9 @@ def place_trials(spec: SweepSpec, run_dir: Path) -> list[GridTrial]:
 def check_and_cache(trials: list[GridTrial]) -> None:
     """Fail fast on any bad trial, then fill the embedding cache once per (backbone, dataset).
 
-    Checks: method and backbone names, the dataset fold (files, columns, classes), and for SEPT
-    trials that the bank holds N phrases for every base class.
+    Checks, for every trial before any embedding is computed: method and backbone names, the
+    dataset fold (files, columns, classes), and for SEPT trials that the bank (``builtin``: the
+    shipped bank of the dataset) holds N phrases for every class the trial trains on.
     """
     from sept_ray.backbones import BACKBONES, build_backbone
     from sept_ray.backbones.registry import release_backbones
@@ -98,9 +99,9 @@ def check_and_cache(trials: list[GridTrial]) -> None:
     from sept_ray.data.split import base_new_split
     from sept_ray.features import EmbeddingCache
     from sept_ray.methods import METHODS
-    from sept_ray.sept import load_bank
+    from sept_ray.sept import BankError, load_bank
 
-    seen_entries = set()
+    splits = []
     for trial in trials:
         cfg = trial.config
         METHODS.get(cfg.method.name).parse_options(cfg.method.options)
@@ -108,7 +109,15 @@ def check_and_cache(trials: list[GridTrial]) -> None:
         split = load_split(cfg.data.root, cfg.data.name, cfg.data.fold)
         if cfg.sept.enabled:
             base = base_new_split(split.classes).base
-            load_bank(cfg.sept.bank).neighbours(cfg.data.name, base, cfg.sept.n_neighbors)
+            bank = load_bank(cfg.sept.bank, cfg.data.name)
+            try:
+                bank.neighbours(cfg.data.name, base, cfg.sept.n_neighbors)
+            except BankError as exc:
+                raise BankError(f"trial {trial.name}: {exc}") from None
+        splits.append(split)
+    seen_entries = set()
+    for trial, split in zip(trials, splits, strict=True):
+        cfg = trial.config
         views = cfg.data.crop_views if cfg.data.train_crop == "random" else 0
         key = (cfg.backbone.name, cfg.backbone.weights, cfg.data.root, cfg.data.name, views)
         if key not in seen_entries:

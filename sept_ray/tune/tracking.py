@@ -2,8 +2,9 @@
 
 The :class:`MlflowTracker` is a Tune callback: it runs on the driver and logs through an explicit
 ``MlflowClient`` (no global active run). Per trial: params = the flattened resolved config;
-metrics = every evaluation with ``step = epoch``; tags = dataset, variant, git commit and the hashes
-of backbone weights, dataset manifest and neighbour bank; artifacts = the trial folder's files.
+metrics = every evaluation with ``step = epoch`` (and, with SEPT, ``n_neighbors``: the N used); tags =
+dataset, variant, git commit and the hashes of backbone weights, dataset manifest and neighbour bank;
+artifacts = the trial folder's files (with SEPT: the bank used, ``neighbour_bank.json``).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ FINAL_METRICS = (
     "infer_ms_cached_audio",
     "peak_rss_mb",
     "peak_cuda_mb",
+    "n_neighbors",
 )
 MAX_PARAM_CHARS = 6000
 

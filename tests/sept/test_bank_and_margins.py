@@ -14,7 +14,7 @@ BUILTIN_DATASETS = {"SynthInstruments", "SynthHome", "SynthNature", "SynthStreet
 def test_builtin_bank_covers_every_class_with_20_phrases():
     from sept_ray.data.synth.world import BUILTIN_DATASETS as WORLD
 
-    bank = load_bank("builtin")
+    bank = load_bank("builtin", "SynthHome")
     assert set(bank.datasets) == BUILTIN_DATASETS
     assert bank.provenance["generator"] == "curated"
     for name, spec in WORLD.items():
@@ -28,7 +28,7 @@ def test_builtin_bank_covers_every_class_with_20_phrases():
 
 
 def test_neighbours_first_n_in_class_order():
-    bank = load_bank("builtin")
+    bank = load_bank("builtin", "SynthHome")
     rows = bank.neighbours("SynthHome", ["doorbell", "clock tick"], 3)
     assert rows == [
         bank.datasets["SynthHome"]["doorbell"][:3],

@@ -10,12 +10,14 @@ from mlflow.tracking import MlflowClient
 from mlflow.utils.mlflow_tags import MLFLOW_PARENT_RUN_ID
 
 from sept_ray.metrics import harmonic_mean
+from sept_ray.sept.bank import load_bank
 from sweeps import b2n
 
 from conftest import write_bank, write_tone_dataset
 
 pytestmark = pytest.mark.slow
 CLASSES = ["alpha", "beta", "delta", "gamma"]
+SECRET = "sk-sweep-0123456789-must-not-leak"  # an API key in the environment of the sweep
 
 
 @pytest.fixture(scope="module")
@@ -51,7 +53,8 @@ def sweep(tmp_path_factory, small_weights):
         "backbone.device=cpu",
     ]
     printed = io.StringIO()
-    with contextlib.redirect_stdout(printed):
+    with contextlib.redirect_stdout(printed), pytest.MonkeyPatch.context() as env:
+        env.setenv("OPENAI_API_KEY", SECRET)
         code = b2n.main(argv)
     return root, code, printed.getvalue()
 
@@ -118,11 +121,29 @@ def test_runs_hold_params_metrics_artifacts_and_consistent_h(sweep, tmp_path):
         "sept.neighbour_bank_hash",
     ):
         assert coop.data.tags[tag]
+    assert coop.data.metrics["n_neighbors"] == 3  # the N the trial used
+    bank_file = client.download_artifacts(coop.info.run_id, "neighbour_bank.json", str(tmp_path))
+    used = load_bank(bank_file)  # the bank itself, as the trial read it
+    assert used.content_hash == coop.data.tags["sept.neighbour_bank_hash"]
+    assert used.datasets == load_bank(root / "bank.json").datasets
     local = client.download_artifacts(coop.info.run_id, "per_class_accuracy.json", str(tmp_path))
     per_class = json.loads(Path(local).read_text())
     base = sum(per_class["base"].values()) / len(per_class["base"])  # equal clips per class
     new = sum(per_class["new"].values()) / len(per_class["new"])
     assert coop.data.metrics["H"] == pytest.approx(harmonic_mean(base, new), abs=1e-3)
+
+
+def test_the_api_key_is_nowhere_in_the_mlflow_store_or_the_output(sweep):
+    root, _, printed = sweep
+    assert SECRET not in printed
+    client, parents, children = runs(root)
+    for run in parents + children:
+        assert not any(SECRET in f"{k}={v}" for k, v in run.data.params.items())
+        assert not any(SECRET in f"{k}={v}" for k, v in run.data.tags.items())
+    stored = [p for p in (root / "results").rglob("*") if p.is_file()]
+    assert any(p.name == "mlflow.db" for p in stored)
+    assert any(p.name == "neighbour_bank.json" and "mlartifacts" in p.parts for p in stored)
+    assert [p for p in stored if SECRET.encode() in p.read_bytes()] == []
 
 
 def test_a_failing_trial_is_recorded_and_the_sweep_goes_on(tmp_path, small_weights):

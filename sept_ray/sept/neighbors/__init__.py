@@ -1,0 +1,1 @@
+"""Neighbour generation with an LLM: prompt, client, validation, answer cache, generation, views."""
