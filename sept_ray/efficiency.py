@@ -63,7 +63,12 @@ def time_inference(
         predict = learner.predictor(prompts, seen=True)
         logits_s = median_seconds(lambda: predict(audio), repeats) / len(audio)
         waves = np.stack(
-            [load_clip(p, backbone.sample_rate, backbone.clip_seconds) for p in clip_paths]
+            [
+                load_clip(
+                    p, backbone.sample_rate, backbone.clip_seconds, fill=backbone.short_clip_fill
+                )
+                for p in clip_paths
+            ]
         )
         batch = torch.from_numpy(waves).to(backbone.device)
         tower_s = median_seconds(lambda: backbone.audio_features(batch), repeats) / len(clip_paths)

@@ -173,6 +173,7 @@ def embed_clips(
                 backbone.clip_seconds,
                 crop=crop,
                 rng=np.random.default_rng([view, zlib.crc32(rel.encode())]),
+                fill=backbone.short_clip_fill,
             )
             for rel in chunk
         ]

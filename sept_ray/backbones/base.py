@@ -87,6 +87,7 @@ class FrozenALM(nn.Module, ABC):
     embed_dim: int  # D
     ctx_width: int  # W
     logit_scale: float  # logits = logit_scale * cosine
+    short_clip_fill: str = "tile"  # how the decoder fills clips shorter than clip_seconds
 
     def freeze(self) -> None:
         """Turn off gradients and put every sub-module in eval mode (call at the end of __init__)."""
@@ -155,7 +156,10 @@ class FrozenALM(nn.Module, ABC):
     def preprocessing(self) -> dict:
         """Everything between a decoded clip and the audio tower that weights do not capture
         (a backbone with its own front-end settings adds them)."""
-        return {"sample_rate": self.sample_rate, "clip_seconds": self.clip_seconds}
+        settings = {"sample_rate": self.sample_rate, "clip_seconds": self.clip_seconds}
+        if self.short_clip_fill != "tile":  # tiled clips keep the cache keys they always had
+            settings["short_clip_fill"] = self.short_clip_fill
+        return settings
 
     @property
     def cache_id(self) -> str:

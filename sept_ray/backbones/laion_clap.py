@@ -7,8 +7,8 @@ state), then ``text_projection`` (linear, ReLU, linear), not normalised here.
 Audio tower: HTS-AT on a log-mel spectrogram made by the checkpoint's ``ClapFeatureExtractor``
 (48 kHz, 10 s clips). Evaluation is deterministic: longer clips are centre-cropped to 10 s here
 (the extractor would crop at random), shorter ones are filled by the extractor's ``repeatpad``
-(whole repeats, then zeros, as LAION does; clips read by ``sept_ray.data.audio`` arrive already
-tiled to 10 s); fusion models get ``is_longer = False`` for every clip (the extractor marks a random
+(whole repeats, then zeros, as LAION does; ``short_clip_fill`` makes ``sept_ray.data.audio`` fill
+them the same way); fusion models get ``is_longer = False`` for every clip (the extractor marks a random
 clip as longer when none is). Features follow ``ClapModel.get_audio_features`` before its
 normalisation. Logits use ``logit_scale_a.exp()``.
 """
@@ -87,6 +87,7 @@ class LaionClap(FrozenALM):
         self.tokenizer = tokenizer
         self.extractor = extractor
         self.fusion = bool(model.config.audio_config.enable_fusion)
+        self.short_clip_fill = "repeatpad"
         self.sample_rate = int(extractor.sampling_rate)
         self.clip_seconds = float(extractor.max_length_s)
         self.embed_dim = int(model.config.projection_dim)

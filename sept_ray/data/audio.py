@@ -55,14 +55,21 @@ def fit_length(
     n_samples: int,
     crop: str = "center",
     rng: np.random.Generator | None = None,
+    fill: str = "tile",
 ) -> np.ndarray:
-    """Tile a short clip, or crop a long one, to exactly ``n_samples``.
+    """Fill a short clip, or crop a long one, to exactly ``n_samples``.
 
-    ``crop="center"`` is deterministic (evaluation); ``crop="random"`` draws the offset from ``rng``.
+    ``fill="tile"`` repeats the clip and cuts the last copy (Pengi, MS-CLAP); ``fill="repeatpad"``
+    repeats whole copies only and pads the rest with zeros (LAION-CLAP). ``crop="center"`` is
+    deterministic (evaluation); ``crop="random"`` draws the offset from ``rng``.
     """
     if len(wave) < n_samples:
-        repeats = -(-n_samples // len(wave))
-        return np.tile(wave, repeats)[:n_samples]
+        if fill == "tile":
+            return np.tile(wave, -(-n_samples // len(wave)))[:n_samples]
+        if fill == "repeatpad":
+            whole = np.tile(wave, n_samples // len(wave))
+            return np.pad(whole, (0, n_samples - len(whole))).astype(wave.dtype, copy=False)
+        raise ValueError(f"fill = {fill!r}: must be 'tile' or 'repeatpad'")
     extra = len(wave) - n_samples
     if crop == "center":
         start = extra // 2
@@ -81,10 +88,12 @@ def load_clip(
     seconds: float,
     crop: str = "center",
     rng: np.random.Generator | None = None,
+    fill: str = "tile",
 ) -> np.ndarray:
-    """Read, mix to mono, resample to ``sample_rate`` Hz, fit to ``seconds`` -> float32 [n_samples]."""
+    """Read, mix to mono, resample to ``sample_rate`` Hz, fit to ``seconds`` -> float32 [n_samples]
+    (see :func:`fit_length` for ``crop`` and ``fill``)."""
     wave, rate = read_mono(path)
     wave = resample(wave, rate, sample_rate)
     if len(wave) == 0:
         raise AudioError(f"{path}: too short to resample to {sample_rate} Hz")
-    return fit_length(wave, round(seconds * sample_rate), crop=crop, rng=rng)
+    return fit_length(wave, round(seconds * sample_rate), crop=crop, rng=rng, fill=fill)

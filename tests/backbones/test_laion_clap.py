@@ -4,6 +4,7 @@ import json
 
 import numpy as np
 import pytest
+import soundfile
 import torch
 from safetensors.torch import load_file, save_file
 
@@ -11,6 +12,7 @@ from sept_ray.backbones.checkpoints import CACHE_ENV
 from sept_ray.backbones.laion_clap import MAX_TOKENS, LaionClap, load_laion_clap, model_source
 from sept_ray.backbones.registry import build_backbone, release_backbones
 from sept_ray.config import BackboneConfig, TrialConfig
+from sept_ray.data.audio import load_clip
 from sept_ray.offline import OFFLINE_ENV
 from sept_ray.train import run_trial
 
@@ -169,6 +171,23 @@ def test_audio_features_equal_get_audio_features(clap, reference):
     first, second = (clap.encode_audio(torch.from_numpy(long)) for _ in range(2))
     assert torch.equal(first, second)
     assert torch.allclose(first, clap.encode_audio(torch.from_numpy(centre)), atol=1e-6)
+
+
+def test_a_short_file_is_filled_as_laion_fills_it(clap, reference, tmp_path):
+    """Decoded through the data layer (as the embedding cache does), a 1.3-s clip gets the features
+    the extractor's repeatpad gives the raw clip; tiling it instead would not."""
+    ref_model, _, processor = reference
+    short = (0.3 * np.random.default_rng(3).standard_normal(62400)).astype(np.float32)
+    soundfile.write(tmp_path / "short.wav", short, 48000, subtype="FLOAT")
+    assert clap.short_clip_fill == "repeatpad"
+    assert clap.preprocessing["short_clip_fill"] == "repeatpad"
+    decoded = load_clip(tmp_path / "short.wav", 48000, 10.0, fill=clap.short_clip_fill)
+    inputs = processor(audio=[short], sampling_rate=48000, padding="repeatpad", return_tensors="pt")
+    with torch.no_grad():
+        ref = ref_model.get_audio_features(**inputs).pooler_output
+    assert (clap.encode_audio(torch.from_numpy(decoded)[None]) - ref).abs().max() <= 1e-5
+    tiled = load_clip(tmp_path / "short.wav", 48000, 10.0)
+    assert (clap.encode_audio(torch.from_numpy(tiled)[None]) - ref).abs().max() > 1e-3
 
 
 def test_fusion_model_is_deterministic_and_uses_global_mel(tmp_path):

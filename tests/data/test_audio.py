@@ -50,6 +50,15 @@ def test_fit_length_tiles_and_crops():
         fit_length(long, 4, "random")
 
 
+def test_repeatpad_repeats_whole_copies_then_zeros():
+    short = np.arange(1, 4, dtype=np.float32)
+    padded = fit_length(short, 8, fill="repeatpad")
+    assert padded.tolist() == [1, 2, 3, 1, 2, 3, 0, 0] and padded.dtype == np.float32
+    assert fit_length(short, 2, fill="repeatpad").tolist() == [1, 2]  # long clips: cropped
+    with pytest.raises(ValueError, match="fill = 'loop'"):
+        fit_length(short, 8, fill="loop")
+
+
 def test_load_clip_resamples_and_fits(tmp_path):
     path = tmp_path / "a.wav"
     soundfile.write(path, tone(44100, 0.7), 44100, subtype="FLOAT")
