@@ -91,12 +91,11 @@ def check_and_cache(trials: list[GridTrial]) -> None:
 
     Checks, for every trial before any embedding is computed: method and backbone names, the
     dataset fold (files, columns, classes), and for SEPT trials that the bank (``builtin``: the
-    shipped bank of the dataset) holds N phrases for every class the trial trains on.
+    shipped bank of the dataset) holds N phrases for every class of the dataset.
     """
     from sept_ray.backbones import BACKBONES, build_backbone
     from sept_ray.backbones.registry import release_backbones
     from sept_ray.data.manifest import load_split
-    from sept_ray.data.split import base_new_split
     from sept_ray.features import EmbeddingCache
     from sept_ray.methods import METHODS
     from sept_ray.sept import BankError, load_bank
@@ -107,11 +106,10 @@ def check_and_cache(trials: list[GridTrial]) -> None:
         METHODS.get(cfg.method.name).parse_options(cfg.method.options)
         BACKBONES.get(cfg.backbone.name)
         split = load_split(cfg.data.root, cfg.data.name, cfg.data.fold)
-        if cfg.sept.enabled:
-            base = base_new_split(split.classes).base
+        if cfg.sept.enabled:  # every class of the dataset, though a trial trains on base ones
             bank = load_bank(cfg.sept.bank, cfg.data.name)
             try:
-                bank.neighbours(cfg.data.name, base, cfg.sept.n_neighbors)
+                bank.neighbours(cfg.data.name, split.classes, cfg.sept.n_neighbors)
             except BankError as exc:
                 raise BankError(f"trial {trial.name}: {exc}") from None
         splits.append(split)

@@ -20,9 +20,11 @@ def sweep_with_bank(tmp_path, phrases, n):
 
 
 def test_a_bank_missing_a_class_fails_before_anything_runs(tmp_path):
-    spec = sweep_with_bank(tmp_path, {"alpha": ["a b", "c d"]}, 2)
+    base_only = {"alpha": ["a b", "c d"], "beta": ["e f", "g h"]}  # new classes delta, gamma
+    spec = sweep_with_bank(tmp_path, base_only, 2)
     with pytest.raises(
-        BankError, match=r"Tones-fold1-seed0-coop\+sept: .*lacks class\(es\) \['beta'\]"
+        BankError,
+        match=r"Tones-fold1-seed0-coop\+sept: .*lacks class\(es\) \['delta', 'gamma'\]",
     ):
         run_sweep(spec)
     assert not (tmp_path / "results" / "cache").exists()  # no embedding computed
@@ -30,7 +32,7 @@ def test_a_bank_missing_a_class_fails_before_anything_runs(tmp_path):
 
 
 def test_a_bank_short_of_n_phrases_fails_naming_the_class(tmp_path):
-    spec = sweep_with_bank(tmp_path, {"alpha": ["a b", "c d", "e f"], "beta": ["g h"]}, 2)
+    spec = sweep_with_bank(tmp_path, {c: ["a b", "c d"] for c in CLASSES} | {"beta": ["g h"]}, 2)
     with pytest.raises(BankError, match="needs 2 phrases per class; 'beta' has 1"):
         run_sweep(spec)
     assert not (tmp_path / "results" / "cache").exists()
