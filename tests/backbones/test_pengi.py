@@ -1,12 +1,14 @@
 import argparse
 import hashlib
 import json
+import shutil
 from pathlib import Path
 
 import pytest
 import torch
 from safetensors import safe_open
 
+from sept_ray.backbones.checkpoints import CACHE_ENV
 from sept_ray.backbones.clip_vocab import offline_vocab_dir
 from sept_ray.backbones.pengi import (
     DEFAULT_WEIGHTS,
@@ -17,6 +19,7 @@ from sept_ray.backbones.pengi import (
 )
 from sept_ray.backbones.registry import build_backbone
 from sept_ray.config import BackboneConfig, TrialConfig
+from sept_ray.offline import OFFLINE_ENV
 from sept_ray.train import run_trial
 
 from conftest import write_tone_dataset
@@ -151,17 +154,16 @@ def test_pengi_random_takes_no_weights():
         build_backbone(BackboneConfig(name="pengi-random", weights="x.pth", device="cpu"))
 
 
-@pytest.mark.slow
-def test_b2n_trial_runs_on_pengi_random(pengi, tmp_path):
-    write_tone_dataset(tmp_path, "Tones", ["alpha", "beta", "delta", "gamma"], 2, 1)
+def b2n_trial(root: Path, backbone: dict):
+    write_tone_dataset(root, "Tones", ["alpha", "beta", "delta", "gamma"], 2, 1)
     cfg = TrialConfig.from_dict(
         {
-            "data": {"name": "Tones", "root": str(tmp_path), "shots": 2},
-            "backbone": {"name": "pengi-random", "device": "cpu"},
+            "data": {"name": "Tones", "root": str(root), "shots": 2},
+            "backbone": {**backbone, "device": "cpu"},
             "method": {"name": "coop", "n_ctx": 4},
             "train": {"epochs": 1, "batch_size": 4, "seed": 0, "time_inference": False},
-            "output_dir": str(tmp_path / "trial"),
-            "cache_dir": str(tmp_path / "cache"),
+            "output_dir": str(root / "trial"),
+            "cache_dir": str(root / "cache"),
         }
     )
     result = run_trial(cfg)
@@ -169,3 +171,22 @@ def test_b2n_trial_runs_on_pengi_random(pengi, tmp_path):
     assert result.n_params == 4 * 512
     assert 0 <= result.base <= 100 and 0 <= result.new <= 100
     assert (result.output_dir / "prompt.safetensors").exists()
+    return result
+
+
+@pytest.mark.slow
+def test_b2n_trial_runs_on_pengi_random(pengi, tmp_path):
+    b2n_trial(tmp_path, {"name": "pengi-random"})
+
+
+@pytest.mark.slow
+def test_b2n_trial_runs_on_pengi_from_a_checkpoint_file(checkpoint, tmp_path, monkeypatch):
+    """`pengi` as a user runs it offline: base.pth given as a path, the tokenizer files put where
+    the registered `clip-vit-base-patch16-tokenizer` download would land (here the offline
+    vocabulary stands in for CLIP's, which cannot be downloaded)."""
+    monkeypatch.setenv(CACHE_ENV, str(tmp_path / "weights"))
+    monkeypatch.setenv(OFFLINE_ENV, "1")
+    shutil.copytree(offline_vocab_dir(), tmp_path / "weights" / "clip-vit-base-patch16-tokenizer")
+    path, _ = checkpoint
+    result = b2n_trial(tmp_path, {"name": "pengi", "weights": str(path)})
+    assert result.config.backbone.name == "pengi"
