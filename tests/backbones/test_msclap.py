@@ -1,10 +1,13 @@
 """MS-CLAP 2023 on a small config saved in msclap's checkpoint layout, loaded by folder or file."""
 
+import hashlib
 import json
 import re
+from pathlib import Path
 
 import pytest
 import torch
+from safetensors import safe_open
 
 from sept_ray.backbones.checkpoints import CACHE_ENV
 from sept_ray.backbones.htsat import HTSATConfig
@@ -13,6 +16,7 @@ from sept_ray.backbones.msclap import (
     GPT2TextConfig,
     MSClap,
     MSClapConfig,
+    init_random_text_weights,
     load_gpt2_tokenizer,
     load_msclap,
 )
@@ -25,6 +29,12 @@ from sept_ray.train import run_trial
 
 from conftest import write_tone_dataset
 
+try:
+    from transformers.initialization import no_init_weights  # transformers 5
+except ImportError:  # transformers 4 (pyproject allows >= 4.45)
+    from transformers.modeling_utils import no_init_weights
+
+REFERENCE = Path(__file__).parent / "data" / "msclap_text_reference.safetensors"
 TEXTS = ["a dog barks", "rain on a tin roof at night", "the cat"]
 CORPUS = ["a dog barks loudly", "rain on a tin roof at night", "the cat meows", "birds sing"] * 5
 
@@ -160,6 +170,39 @@ def test_text_features_equal_msclap_caption_path(msclap, saved):
     batch = msclap.tokenize(TEXTS)
     ours = msclap.text_features(msclap.token_embedding(batch.ids), batch)
     assert (ours - ref).abs().max().item() <= 1e-5
+
+
+def test_text_matches_msclap_reference_on_the_same_seeded_weights(tmp_path):
+    """The stored outputs were made once, outside this repository, by msclap's own code (its
+    source of 2024-09-18) under transformers 4.57.6: ``CLAPWrapper.load_clap`` with
+    ``config_2023.yml``'s text tower (``gpt2`` sizes: 12 layers, width 768, vocabulary 50257)
+    loading, strictly, the text weights built here from seed 0 (saved as ``caption_encoder.*``),
+    then ``preprocess_text`` + ``get_text_embeddings`` with this file's tiny tokenizer. The last
+    text holds a "!", which msclap counts as padding: its feature is read one token earlier."""
+    with safe_open(str(REFERENCE), framework="pt") as handle:
+        meta = handle.metadata()
+        ref = {key: handle.get_tensor(key) for key in handle.keys()}  # noqa: SIM118
+    tokenizer_dir = tmp_path / "tokenizer"
+    tokenizer_dir.mkdir()
+    save_tiny_gpt2_tokenizer(tokenizer_dir)
+    small_audio = PengiAudioConfig(htsat=HTSATConfig(embed_dim=16, depths=(1, 1), num_heads=(1, 2)))
+    cfg = MSClapConfig(audio=small_audio, text=GPT2TextConfig())  # the text tower is gpt2's size
+    with no_init_weights():  # skips transformers' own 124M-parameter init (seconds): all redrawn
+        model = MSClap(cfg, load_gpt2_tokenizer(tokenizer_dir), logit_scale=1.0)
+    init_random_text_weights(model.caption_encoder, int(meta["seed"]))
+    digest = hashlib.sha256()
+    for key, tensor in sorted(model.caption_encoder.state_dict().items()):
+        digest.update(f"caption_encoder.{key}".encode())
+        digest.update(tensor.numpy().tobytes())
+    assert digest.hexdigest() == meta["weights_sha256"], "the seeded MS-CLAP text weights changed"
+    batch = model.tokenize(json.loads(meta["texts"]))
+    length = batch.ids.shape[1]
+    assert torch.equal(batch.ids, ref["input_ids"][:, :length])  # msclap pads to 77 with "!"
+    assert torch.equal(batch.mask, ref["attention_mask"][:, :length])
+    assert (ref["attention_mask"][:, length:] == 0).all()
+    with torch.no_grad():
+        features = model.text_features(model.token_embedding(batch.ids), batch)
+    assert (features - ref["features"]).abs().max() <= 1e-4
 
 
 def test_context_slots_are_plain_token_positions(msclap):
