@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from sept_ray.backbones.base import TokenBatch
+from sept_ray.offline import is_offline
 
 PENGI_MAX_TOKENS = 40  # Pengi's enc_text_len
 PLACEHOLDER = "x</w>"  # the token "x" (a whole word), CoOp's context placeholder
@@ -29,7 +30,7 @@ def load_clip_tokenizer(source: str | Path):
 
     hint = "give a folder holding CLIP's vocab.json and merges.txt"
     try:
-        tokenizer = CLIPTokenizer.from_pretrained(str(source))
+        tokenizer = CLIPTokenizer.from_pretrained(str(source), local_files_only=is_offline())
     except (OSError, ValueError) as error:
         first = str(error).splitlines()[0]
         raise FileNotFoundError(

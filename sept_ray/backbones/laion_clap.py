@@ -26,6 +26,7 @@ from sept_ray.backbones.base import FrozenALM, TokenBatch
 from sept_ray.backbones.checkpoints import WEIGHTS, WeightsSource, add_weights, resolve_weights
 from sept_ray.backbones.registry import BACKBONES
 from sept_ray.config import BackboneConfig
+from sept_ray.offline import is_offline
 
 BACKBONE = "laion-clap"
 MAX_TOKENS = 77  # LAION-CLAP's text length
@@ -94,8 +95,8 @@ class LaionClap(FrozenALM):
         self.ctx_width = int(model.config.text_config.hidden_size)
         self.logit_scale = float(model.logit_scale_a.detach().exp())
         self.placeholder = int(tokenizer.convert_tokens_to_ids("X"))
-        if self.placeholder == tokenizer.pad_token_id:
-            raise ValueError("tokenizer maps the context placeholder 'X' to <pad>")
+        if self.placeholder in (tokenizer.pad_token_id, tokenizer.unk_token_id):
+            raise ValueError("tokenizer has no token 'X' for the context placeholder")
         self.freeze()
 
     @property
@@ -184,7 +185,9 @@ def load_laion_clap(spec: str = DEFAULT_WEIGHTS) -> LaionClap:
     hf_logging.disable_progress_bar()
     source = model_source(spec)
     try:
-        model, info = ClapModel.from_pretrained(source, output_loading_info=True)
+        model, info = ClapModel.from_pretrained(
+            source, output_loading_info=True, local_files_only=is_offline()
+        )
     except OSError as error:  # e.g. a hub id while offline, or a folder without a model
         raise FileNotFoundError(f"{source}: cannot load a ClapModel ({error})") from error
     if info["missing_keys"] or info["mismatched_keys"]:
@@ -192,8 +195,8 @@ def load_laion_clap(spec: str = DEFAULT_WEIGHTS) -> LaionClap:
             f"{source}: weights do not fit ClapModel; missing keys {sorted(info['missing_keys'])}, "
             f"shape mismatches {sorted(info['mismatched_keys'])}"
         )
-    tokenizer = AutoTokenizer.from_pretrained(source)
-    extractor = ClapFeatureExtractor.from_pretrained(source)
+    tokenizer = AutoTokenizer.from_pretrained(source, local_files_only=is_offline())
+    extractor = ClapFeatureExtractor.from_pretrained(source, local_files_only=is_offline())
     return LaionClap(model.float(), tokenizer, extractor)
 
 

@@ -161,7 +161,7 @@ def check_audio(report: CheckReport, decode: bool) -> None:
 
 def check_dataset(folder: str | Path, decode: bool = False) -> CheckReport:
     """Check the PALM-layout dataset at ``folder``; see the module docstring."""
-    report = CheckReport(folder=Path(folder))
+    report = CheckReport(folder=Path(folder).resolve())  # "." -> its name
     if not report.folder.is_dir():
         report.errors.append(f"{report.folder}: dataset folder not found")
         return report

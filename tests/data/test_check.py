@@ -94,6 +94,14 @@ def test_class_coverage_and_registered_names(tmp_path):
     ]
 
 
+def test_the_current_folder_is_checked_under_its_own_name(tmp_path, monkeypatch):
+    write_tone_dataset(tmp_path, "SESA", ["casual", "gunshot", "siren"], 2, 1)
+    monkeypatch.chdir(tmp_path / "SESA")
+    assert check_dataset(".").problems == [
+        "classes differ from the registered SESA: unexpected none, absent ['explosion']"
+    ]
+
+
 def test_absent_folder_and_malformed_csv(tmp_path):
     assert check_dataset(tmp_path / "Nope").problems == [
         f"{tmp_path}/Nope: dataset folder not found"

@@ -15,6 +15,7 @@ from sept_ray.data.importers.plan import (
     NativeLayoutError,
     find_root,
     folds_from_ids,
+    parse_fold,
 )
 from sept_ray.data.importers.registry import register
 from sept_ray.data.palm_classes import PALM_CLASSES
@@ -49,7 +50,7 @@ def esc_plan(name: str, src: Path) -> ImportPlan:
                 )
             continue
         item = Item(root / "audio" / row["filename"], f"audios/{row['filename']}", classname)
-        pairs.append((item, int(row["fold"])))
+        pairs.append((item, parse_fold(row["fold"], f"{root / 'meta/esc50.csv'}:{line}")))
     note = "official folds of meta/esc50.csv: fold k tests on the clips of ESC-50 fold k"
     if name != "ESC50":
         note += f"; only ESC-50's human non-speech categories ({len(keep)} of 50)"

@@ -118,6 +118,14 @@ def lookup(mapping: dict[str, str], key: str, where: Path | str) -> str:
     return mapping[key]
 
 
+def parse_fold(value: str, where: str) -> int:
+    """A metadata row's fold number; anything but an integer is an error naming ``where``."""
+    try:
+        return int(value)
+    except ValueError:
+        raise NativeLayoutError(f"{where}: fold {value!r} is not an integer") from None
+
+
 def folds_from_ids(pairs: Iterable[tuple[Item, int]], n_folds: int) -> tuple[Fold, ...]:
     """Official folds: fold k tests on the clips whose fold id is k and trains on all the others."""
     pairs = list(pairs)

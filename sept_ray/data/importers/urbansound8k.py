@@ -15,6 +15,7 @@ from sept_ray.data.importers.plan import (
     NativeLayoutError,
     find_root,
     folds_from_ids,
+    parse_fold,
 )
 from sept_ray.data.importers.registry import register
 
@@ -33,7 +34,8 @@ def import_urbansound8k(src: Path) -> ImportPlan:
             raise NativeLayoutError(f"{meta}: missing column(s) {', '.join(missing)}")
         pairs = []
         for row in reader:
-            fold, name = int(row["fold"]), row["slice_file_name"]
+            fold = parse_fold(row["fold"], f"{meta}:{reader.line_num}")
+            name = row["slice_file_name"]
             item = Item(
                 root / "audio" / f"fold{fold}" / name,
                 f"audios/fold{fold}/{name}",

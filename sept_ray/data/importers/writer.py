@@ -21,7 +21,7 @@ import tempfile
 import warnings
 from collections import Counter
 from dataclasses import dataclass, replace
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import soundfile
 
@@ -104,6 +104,11 @@ def validate(plan: ImportPlan) -> list[str]:
     sources: dict[str, Path] = {}
     for fold in plan.folds:
         for item in fold.train + fold.test:
+            target = PurePosixPath(item.target)
+            if target.is_absolute() or ".." in target.parts:
+                raise NativeLayoutError(
+                    f"{item.source}: target {item.target!r} would leave the dataset folder"
+                )
             if sources.setdefault(item.target, item.source) != item.source:
                 raise NativeLayoutError(
                     f"{item.source} and {sources[item.target]} would both be {item.target}"
@@ -165,11 +170,16 @@ def csv_files(n_folds: int) -> list[tuple[str, str, int]]:
 
 def check_destination(plan: ImportPlan, final: Path, force: bool) -> None:
     """Refuse to overwrite an existing folder without ``force``, or ever to replace the source."""
+    source = plan.source.resolve()
+    if source in final.resolve().parents:
+        raise NativeLayoutError(
+            f"{final} is inside the source {plan.source}: a later import would read it back as "
+            "source clips; choose an OUT_ROOT outside SRC_DIR"
+        )
     if not final.exists():
         return
     if not force:
         raise ValueError(f"{final} exists: pass --force to replace it")
-    source = plan.source.resolve()
     if source == final.resolve() or final.resolve() in source.parents:
         raise NativeLayoutError(f"{final} holds the source {plan.source}: choose another OUT_ROOT")
 
@@ -224,9 +234,7 @@ def write_palm(
             "skipped": [{"path": s.path, "reason": s.reason} for s in plan.skipped],
         }
         (tmp / RECORD).write_text(json.dumps(record, indent=1))
-        if final.exists():
-            shutil.rmtree(final)
-        tmp.rename(final)
+        replace_folder(tmp, final)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -238,3 +246,19 @@ def write_palm(
         skipped=plan.skipped,
         warnings=tuple(coverage),
     )
+
+
+def replace_folder(new: Path, final: Path) -> None:
+    """Move ``new`` to ``final``; an existing ``final`` is moved aside first and deleted only once
+    ``new`` is in place (restored if the move fails), so a crash never leaves no dataset."""
+    if not final.exists():
+        new.rename(final)
+        return
+    old = final.with_name(f".{final.name}.replaced-{os.getpid()}")
+    final.rename(old)
+    try:
+        new.rename(final)
+    except BaseException:
+        old.rename(final)
+        raise
+    shutil.rmtree(old)

@@ -66,6 +66,7 @@ def cmd_diff(args: argparse.Namespace) -> None:
 
 
 def cmd_check(args: argparse.Namespace) -> None:
+    from sept_ray.data.catalog import DATASETS
     from sept_ray.sept.neighbors.generate import dataset_classes
     from sept_ray.sept.neighbors.validate import bank_problems
     from sept_ray.sept.neighbors.views import open_bank
@@ -73,7 +74,8 @@ def cmd_check(args: argparse.Namespace) -> None:
     bank = open_bank(args.bank)
     problems = []
     for dataset, entries in bank.datasets.items():
-        classes = dataset_classes(dataset, args.data_root) if args.data_root else list(entries)
+        known = args.data_root or dataset in DATASETS  # else the bank's own classes are all
+        classes = dataset_classes(dataset, args.data_root) if known else list(entries)
         problems += bank_problems(bank, dataset, classes, args.n)
     if problems:
         raise ValueError(f"{bank.source}: {len(problems)} problem(s):\n  " + "\n  ".join(problems))

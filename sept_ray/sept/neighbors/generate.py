@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sept_ray import __version__
-from sept_ray.sept.bank import NeighbourBank, save_bank, shipped_banks
+from sept_ray.sept.bank import NeighbourBank, save_bank
 from sept_ray.sept.neighbors.cache import AnswerCache, CacheKey
 from sept_ray.sept.neighbors.client import ChatClient, ServerError
 from sept_ray.sept.neighbors.prompt import (
@@ -156,20 +156,15 @@ def generate_bank(
 
 def dataset_classes(dataset: str, data_root: str | Path = "") -> list[str]:
     """The class names of ``dataset``: from its manifest under ``data_root`` when given, else from
-    the built-in world or the shipped bank of a known dataset."""
+    the dataset catalog (the 11 paper datasets and the built-in world)."""
     if data_root:
         from sept_ray.data.manifest import load_split
 
         return list(load_split(data_root, dataset, 1).classes)
-    from sept_ray.data.synth.world import BUILTIN_DATASETS
+    from sept_ray.data.catalog import DATASETS
 
-    if dataset in BUILTIN_DATASETS:
-        return sorted(BUILTIN_DATASETS[dataset].classes)
-    shipped = shipped_banks()
-    if dataset in shipped:
-        from sept_ray.sept.bank import read_bank
-
-        return sorted(read_bank(shipped[dataset]).datasets[dataset])
+    if dataset in DATASETS and DATASETS.get(dataset).classes:
+        return list(DATASETS.get(dataset).classes)
     raise ValueError(
         f"--dataset {dataset}: unknown here; pass --data-root (the folder holding {dataset}/) "
         "or --classes FILE (one class a line)"

@@ -44,6 +44,28 @@ def test_unknown_category_is_named(tmp_path, esc_src):
         import_dataset("ESC50", tmp_path / "src", tmp_path / "out")
 
 
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        ("1-100071-A-7.wav", "../../evil.wav", "'audios/../../evil.wav' would leave the dataset"),
+        (
+            ",1,7,chirping_birds",
+            ",x,7,chirping_birds",
+            r"esc50.csv:\d+: fold 'x' is not an integer",
+        ),
+    ],
+)
+def test_bad_metadata_rows_are_named_and_write_nothing(tmp_path, esc_src, old, new, message):
+    (tmp_path / "src/meta").mkdir(parents=True)
+    (tmp_path / "src/audio").symlink_to(esc_src / "audio")
+    meta = (esc_src / "meta/esc50.csv").read_text()
+    assert old in meta
+    (tmp_path / "src/meta/esc50.csv").write_text(meta.replace(old, new, 1))
+    with pytest.raises(NativeLayoutError, match=message):
+        import_dataset("ESC50", tmp_path / "src", tmp_path / "out/a/b")
+    assert not (tmp_path / "out").exists() and not (tmp_path / "evil.wav").exists()
+
+
 def test_missing_metadata_names_what_is_expected(tmp_path):
     (tmp_path / "empty").mkdir()
     with pytest.raises(NativeLayoutError, match="no meta/esc50.csv in it or in its subfolders"):

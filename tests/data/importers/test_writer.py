@@ -21,6 +21,14 @@ def test_existing_folder_needs_force_and_is_then_replaced(tmp_path):
     import_dataset("SESA", tmp_path / "src", tmp_path / "out", force=True)
     assert not (tmp_path / "out/SESA/stale.txt").exists()
     assert len(load_split(tmp_path / "out", "SESA").test) == 4
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["SESA"]  # nothing set aside
+
+
+def test_refuses_an_out_root_inside_the_source(tmp_path):
+    src = make_sesa(tmp_path / "src")
+    with pytest.raises(NativeLayoutError, match="inside the source"):
+        import_dataset("SESA", src, src / "out")
+    assert not (src / "out").exists()
 
 
 def test_never_replaces_its_own_source(tmp_path):
@@ -45,12 +53,13 @@ def test_missing_native_file_is_an_error_and_leaves_nothing(tmp_path):
 
 
 def test_wrong_classes_and_clashing_targets_are_errors(tmp_path):
-    a, b = write_wav(tmp_path / "a.wav", 16000), write_wav(tmp_path / "b.wav", 16000)
+    src = tmp_path / "src"
+    a, b = write_wav(src / "a.wav", 16000), write_wav(src / "b.wav", 16000)
     fold = Fold(
         train=(Item(a, "audios/x.wav", "casual"),), test=(Item(b, "audios/x.wav", "siren"),)
     )
     with pytest.raises(NativeLayoutError, match="would both be audios/x.wav"):
-        write_palm(ImportPlan("SESA", tmp_path, (fold,)), tmp_path / "out")
+        write_palm(ImportPlan("SESA", src, (fold,)), tmp_path / "out")
     fold = Fold(
         train=(Item(a, "audios/a.wav", "casual"),), test=(Item(b, "audios/b.wav", "alarm"),)
     )
@@ -58,7 +67,7 @@ def test_wrong_classes_and_clashing_targets_are_errors(tmp_path):
         NativeLayoutError,
         match=r"unexpected \['alarm'\], absent \['explosion', 'gunshot', 'siren'\]",
     ):
-        write_palm(ImportPlan("SESA", tmp_path, (fold,)), tmp_path / "out")
+        write_palm(ImportPlan("SESA", src, (fold,)), tmp_path / "out")
 
 
 def test_unknown_dataset_and_mode(tmp_path):

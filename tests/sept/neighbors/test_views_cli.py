@@ -48,3 +48,15 @@ def test_check_passes_shipped_banks_and_lists_problems_of_others(tmp_path, capsy
     err = capsys.readouterr().err
     assert "2 problem(s)" in err and "SESA/gunshot: 'Siren' is not normalised" in err
     assert "SESA/gunshot: 'siren': another class's name" in err
+
+
+def test_check_knows_the_classes_of_a_registered_dataset(tmp_path, capsys):
+    bank = load_bank("builtin", "SESA")
+    entries = json.loads(json.dumps(bank.datasets))
+    del entries["SESA"]["siren"]
+    save_bank(type(bank)(entries, bank.provenance, "x"), tmp_path / "no_siren.json")
+    assert main(["neighbors", "check", str(tmp_path / "no_siren.json"), "--n", "20"]) == 2
+    assert "siren" in capsys.readouterr().err
+    entries = {"MyData": {"hum": [f"low hum {i}" for i in range(20)]}}  # unknown: its own classes
+    save_bank(type(bank)(entries, bank.provenance, "y"), tmp_path / "mine.json")
+    assert main(["neighbors", "check", str(tmp_path / "mine.json"), "--n", "20"]) == 0
