@@ -17,14 +17,13 @@ from sept_ray.report import studies
 from sept_ray.report.tables import to_text
 from sept_ray.tune.cli import (
     add_common_args,
-    report,
+    report_study_table,
     run_study,
     script_main,
     study_parser,
     study_setup,
 )
 from sept_ray.tune.grid import ablation_grid
-from sept_ray.tune.sweep import log_to_parent
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -52,11 +51,8 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print(to_text(result.table), end="")
     header, body = studies.ablation_table(result.table)
-    print(f"\nSEPT ablation on {args.method} (average over datasets):")
-    print(studies.to_text(header, body), end="")
-    files = studies.write_table(result.run_dir, "ablation_table", header, body)
-    log_to_parent(result, files)
-    return report(result, files)
+    title = f"SEPT ablation on {args.method} (average over datasets):"
+    return report_study_table(result, title, "ablation_table", header, body)
 
 
 if __name__ == "__main__":

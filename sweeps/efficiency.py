@@ -18,14 +18,13 @@ from collections import defaultdict
 from sept_ray.report import studies
 from sept_ray.tune.cli import (
     add_common_args,
-    report,
+    report_study_table,
     run_study,
     script_main,
     study_parser,
     study_setup,
 )
 from sept_ray.tune.grid import b2n_grid
-from sept_ray.tune.sweep import log_to_parent
 
 PAPER_ROWS = ["cocoop", "kgcoop", "dept", "coop", "coop+sept"]
 
@@ -60,11 +59,8 @@ def main(argv: list[str] | None = None) -> int:
     for outcome in result.outcomes:
         finals[outcome.trial.row].append(outcome.metrics)
     header, body = studies.efficiency_table(result.table, dict(finals))
-    print(f"\nEfficiency ({args.backbone}, {args.preset} preset; means over trials):")
-    print(studies.to_text(header, body), end="")
-    files = studies.write_table(result.run_dir, "efficiency_table", header, body)
-    log_to_parent(result, files)
-    return report(result, files)
+    title = f"Efficiency ({args.backbone}, {args.preset} preset; means over trials):"
+    return report_study_table(result, title, "efficiency_table", header, body)
 
 
 if __name__ == "__main__":

@@ -13,8 +13,9 @@ import yaml
 
 from sept_ray.config import PRESETS, ConfigError, deep_merge, unflatten
 from sept_ray.data.synth.world import BUILTIN_DATASETS, ensure_world
+from sept_ray.report import studies
 from sept_ray.tune.grid import GridTrial
-from sept_ray.tune.sweep import SweepResult, SweepSpec, run_sweep
+from sept_ray.tune.sweep import SweepResult, SweepSpec, log_to_parent, run_sweep
 
 
 def study_parser(doc: str) -> argparse.ArgumentParser:
@@ -203,6 +204,18 @@ def report(result: SweepResult, extra_files: list[Path] = ()) -> int:
     print(f"trial folders: {result.run_dir / 'trials'}")
     print(f"MLflow: mlflow ui --backend-store-uri {result.mlflow_uri}")
     return 0 if not result.failed else 1
+
+
+def report_study_table(
+    result: SweepResult, title: str, stem: str, header: list[str], body: list[list[str]]
+) -> int:
+    """Print a study's own table under ``title``, write it as ``<stem>.{csv,md}`` in the run folder,
+    attach it to the sweep's parent MLflow run, then :func:`report`."""
+    print(f"\n{title}")
+    print(studies.to_text(header, body), end="")
+    files = studies.write_table(result.run_dir, stem, header, body)
+    log_to_parent(result, files)
+    return report(result, files)
 
 
 def script_main(name: str, main: Callable[[], int]) -> None:
