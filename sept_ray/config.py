@@ -131,6 +131,10 @@ class SeptConfig:
     inter_const_margin: float = field(
         default=1.0, metadata={"help": "constant inter margin when inter_margin is off [ours]"}
     )
+    margin_scale: float = field(
+        default=1.0,
+        metadata={"help": "factor on the pretrained margins (1 = SPEC §3; searched) [ours]"},
+    )
     templates: tuple[str, ...] = field(
         default=GENERIC_TEMPLATES, metadata={"help": "margin templates, each with one {} [ours]"}
     )
@@ -141,6 +145,12 @@ class SeptConfig:
     def __post_init__(self) -> None:
         _check(self.n_neighbors >= 1, "sept.n_neighbors", self.n_neighbors, "must be >= 1")
         _check(self.lam >= 0, "sept.lam", self.lam, "must be >= 0")
+        _check(
+            0 < self.margin_scale <= 10,
+            "sept.margin_scale",
+            self.margin_scale,
+            "must be in (0, 10]",
+        )
         for name in ("intra_const_margin", "inter_const_margin"):
             value = getattr(self, name)
             _check(0 <= value <= 2, f"sept.{name}", value, "unit-vector distances lie in [0, 2]")
@@ -179,6 +189,47 @@ class TrainConfig:
         _check(self.eval_every >= 1, "train.eval_every", self.eval_every, "must be >= 1")
 
 
+PROTOCOLS = ("b2n", "xd", "val")
+
+
+@dataclass
+class ProtocolConfig:
+    """What a trial trains on and is scored on (SPEC §2).
+
+    ``b2n``: train on the base classes, score base and new test clips. ``xd``: train on every class
+    of ``data.name``, score its test clips (reported as ``base``) and the test clips of ``target``
+    with the target's class names (reported as ``new``). ``val``: a search objective that never
+    reads a test clip: the base classes split again into pseudo-base and pseudo-new, shots from
+    pseudo-base training clips, scored on held-out training clips of both [ours].
+    """
+
+    name: str = field(default="b2n", metadata={"help": "b2n, xd or val"})
+    target: str = field(default="", metadata={"help": "xd: the target dataset folder under root"})
+    target_fold: int = field(
+        default=1, metadata={"help": "xd: fold of the target whose test clips are scored [ours]"}
+    )
+    val_fraction: float = field(
+        default=0.25,
+        metadata={"help": "val: share of each pseudo-base class's training clips held out [ours]"},
+    )
+
+    def __post_init__(self) -> None:
+        _check(self.name in PROTOCOLS, "protocol.name", self.name, f"must be one of {PROTOCOLS}")
+        _check(
+            self.name != "xd" or bool(self.target),
+            "protocol.target",
+            self.target,
+            "xd needs a target dataset",
+        )
+        _check(self.target_fold >= 1, "protocol.target_fold", self.target_fold, "folds start at 1")
+        _check(
+            0 < self.val_fraction < 1,
+            "protocol.val_fraction",
+            self.val_fraction,
+            "must be in (0, 1)",
+        )
+
+
 @dataclass
 class TrialConfig:
     """Everything one trial depends on; its resolved form is saved with every result."""
@@ -188,6 +239,7 @@ class TrialConfig:
     method: MethodConfig = field(default_factory=MethodConfig)
     sept: SeptConfig = field(default_factory=SeptConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
+    protocol: ProtocolConfig = field(default_factory=ProtocolConfig)
     output_dir: str = field(default="", metadata={"help": "trial folder for artifacts"})
     cache_dir: str = field(default="", metadata={"help": "audio-embedding cache folder"})
 

@@ -5,7 +5,8 @@ An entry holds the raw (un-normalised) audio features of every clip any CSV of a
 ``cache_id`` (name, weights hash, front end, decoder), the crop views, the CSVs' bytes and every clip's (path, size, mtime):
 changing any of them gives a new entry. Entries are written to a temp file and renamed (a crash
 leaves no torn entry), under a file lock (two processes never build the same entry at once).
-The training loop reads entries; it never runs the audio tower.
+The training loop reads entries; in a sweep it never runs the audio tower (the sweep fills every
+entry first, one Ray task per entry, and trials load with ``build=False``).
 """
 
 from __future__ import annotations
@@ -47,12 +48,24 @@ class DatasetEmbeddings:
     def __post_init__(self) -> None:
         self._row = {path: i for i, path in enumerate(self.paths)}
 
+    def subset(self, paths: Sequence[str]) -> DatasetEmbeddings:
+        """A copy holding only the rows of ``paths`` (a trial that must not read other clips)."""
+        index = self.rows(paths)
+        views = self.views[index] if self.views is not None else None
+        return DatasetEmbeddings(
+            list(paths), self.center[index], views, self.manifest_hash, self.entry
+        )
+
     def rows(self, paths: Sequence[str]) -> torch.Tensor:
         """Row indices (long [len(paths)]) of the given relative clip paths."""
         try:
             return torch.tensor([self._row[p] for p in paths], dtype=torch.long)
         except KeyError as exc:
             raise KeyError(f"clip {exc.args[0]!r} is not in cache entry {self.entry}") from None
+
+
+class CacheMissError(FileNotFoundError):
+    """A trial that may not embed found no cache entry; the message names the entry."""
 
 
 class EmbeddingCache:
@@ -65,6 +78,22 @@ class EmbeddingCache:
         """Where the entry for this backbone, dataset folder and view count lives."""
         key = cache_key(backbone, folder, views)
         return self.root / backbone.name / f"{folder.name}-{key[:20]}.npz"
+
+    def load(
+        self, backbone: FrozenALM, folder: Path, views: int = 0, build: bool = True
+    ) -> DatasetEmbeddings:
+        """The entry for ``folder``; when absent, built (``build``) or a :class:`CacheMissError`."""
+        if build:
+            return self.load_or_build(backbone, folder, views)
+        entry = self.entry_path(backbone, folder, views)
+        cached = read_entry(entry)
+        if cached is None:
+            raise CacheMissError(
+                f"{entry}: no embedding-cache entry for {folder.name} on {backbone.name} on this "
+                "node. A sweep fills the cache before its trials start; on a cluster --results "
+                "must be on storage every node sees (NFS, EFS)."
+            )
+        return cached
 
     def load_or_build(
         self, backbone: FrozenALM, folder: Path, views: int = 0, batch_size: int = 32

@@ -1,7 +1,8 @@
 """Fit and evaluate one base-to-new trial: a pure function of its config (no Ray inside).
 
-Data flow: PALM manifest -> base/new split + seeded few-shot sample -> cached audio embeddings ->
-prompt learner (+ SEPT) -> SGD -> per-epoch Base/New/H -> artifacts in ``output_dir``.
+Data flow: PALM manifest -> the protocol's task (b2n: base/new split + seeded few-shot sample;
+see :mod:`sept_ray.protocols`) -> cached audio embeddings -> prompt learner (+ SEPT) -> SGD ->
+per-epoch Base/New/H -> artifacts in ``output_dir``.
 The trainer knows only the learner contract (``sept_ray.methods.base``); it never asks which
 method it trains.
 """
@@ -21,14 +22,12 @@ from torch.nn import functional as F
 
 from sept_ray.backbones import build_backbone
 from sept_ray.config import ConfigError, TrialConfig
-from sept_ray.data.catalog import dataset_template
-from sept_ray.data.manifest import Clip, load_split
-from sept_ray.data.split import ClassSplit, base_new_split, sample_few_shot
 from sept_ray.efficiency import InferenceTiming, time_inference
 from sept_ray.features import DatasetEmbeddings, EmbeddingCache
 from sept_ray.memory import PeakMemory
 from sept_ray.methods import METHODS, AudioBatch, PromptLearner, PromptSet, build_method
 from sept_ray.metrics import accuracy, harmonic_mean, per_class_accuracy
+from sept_ray.protocols import ScoredGroup, TrialTask, build_task
 from sept_ray.sept import NeighbourBank, SemanticExpansion, load_bank
 from sept_ray.sept.bank import save_bank
 
@@ -108,8 +107,7 @@ class Fitted:
     """Everything a fitted trial leaves for its result and artifacts."""
 
     learner: PromptLearner
-    classes: ClassSplit
-    shots: tuple[Clip, ...]
+    task: TrialTask
     bank: NeighbourBank | None
     expansion: SemanticExpansion | None
     history: list[EpochMetrics]
@@ -120,11 +118,16 @@ class Fitted:
 
 
 def run_trial(
-    cfg: TrialConfig, on_epoch: Callable[[EpochMetrics], None] | None = None
+    cfg: TrialConfig,
+    on_epoch: Callable[[EpochMetrics], None] | None = None,
+    embed_missing: bool = True,
 ) -> TrialResult:
-    """Train ``cfg.method`` (+ SEPT) on the base classes and evaluate base and new; see module doc.
+    """Train ``cfg.method`` (+ SEPT) on the protocol's training classes and score its two groups
+    (b2n: base and new); see the module doc and :mod:`sept_ray.protocols`.
 
     ``on_epoch`` receives each evaluation as it happens (a tracker reports it on).
+    ``embed_missing=False``: a missing embedding-cache entry is an error instead of being built
+    (sweep trials: the sweep fills the cache before they start).
     """
     if not cfg.output_dir:
         raise ConfigError("output_dir = '': a trial needs a folder for its artifacts")
@@ -141,7 +144,7 @@ def run_trial(
     out_dir = Path(cfg.output_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     with PeakMemory() as memory:
-        fitted = fit(cfg, on_epoch)
+        fitted = fit(cfg, on_epoch, embed_missing)
     final = fitted.history[-1]
     result = TrialResult(
         config=cfg,
@@ -163,31 +166,43 @@ def run_trial(
     return result
 
 
-def fit(cfg: TrialConfig, on_epoch: Callable[[EpochMetrics], None] | None) -> Fitted:
-    """Load data and embeddings, build the learner (+ SEPT), train, evaluate, time inference."""
-    split = load_split(cfg.data.root, cfg.data.name, cfg.data.fold)
-    classes = base_new_split(split.classes)
-    shots = sample_few_shot(split.train, classes.base, cfg.data.shots, cfg.train.seed)
+def fit(
+    cfg: TrialConfig, on_epoch: Callable[[EpochMetrics], None] | None, embed_missing: bool
+) -> Fitted:
+    """Build the protocol's task, load embeddings, build the learner (+ SEPT), train, evaluate,
+    time inference."""
+    task = build_task(cfg)
     backbone = build_backbone(cfg.backbone)
     views = cfg.data.crop_views if cfg.data.train_crop == "random" else 0
-    embeddings = EmbeddingCache(cfg.cache_dir).load_or_build(backbone, split.root, views)
+    cache = EmbeddingCache(cfg.cache_dir)
+    embeddings = cache.load(backbone, task.split.root, views, build=embed_missing)
+    if task.protocol == "val":  # the trial holds no embedding of a clip it must not read
+        embeddings = embeddings.subset(sorted(task.clips_read()))
     device = backbone.device
 
     generator = torch.Generator().manual_seed(cfg.train.seed)
-    template = dataset_template(cfg.data.name, cfg.data.template)
-    learner = build_method(cfg.method, backbone, template, classes.base, generator)
-    base_set = eval_set(learner, embeddings, split.root, split.test, classes.base, device)
-    new_set = eval_set(learner, embeddings, split.root, split.test, classes.new, device)
+    learner = build_method(cfg.method, backbone, task.template, task.train_classes, generator)
+    base_set = eval_set(learner, embeddings, task.seen, device)
+    if task.unseen.dataset == task.split.name:
+        unseen_embeddings = embeddings
+    else:
+        unseen_embeddings = cache.load(backbone, task.unseen.root, 0, build=embed_missing)
+    new_set = eval_set(learner, unseen_embeddings, task.unseen, device)
 
     bank = load_bank(cfg.sept.bank, cfg.data.name) if cfg.sept.enabled else None
     expansion = (
-        SemanticExpansion.build(learner, cfg.sept, bank, cfg.data.name, classes.base, template)
+        SemanticExpansion.build(
+            learner, cfg.sept, bank, cfg.data.name, task.train_classes, task.template
+        )
         if bank is not None
         else None
     )
 
+    shots = task.shots
     train_rows = embeddings.rows([c.path for c in shots])
-    train_labels = torch.tensor([classes.base.index(c.classname) for c in shots], device=device)
+    train_labels = torch.tensor(
+        [task.train_classes.index(c.classname) for c in shots], device=device
+    )
     epochs = cfg.train.epochs if learner.trainable else 0
     optimizer = (
         torch.optim.SGD(
@@ -210,7 +225,7 @@ def fit(cfg: TrialConfig, on_epoch: Callable[[EpochMetrics], None] | None) -> Fi
         tic = time.perf_counter()
         losses = train_epoch(
             learner,
-            base_set.prompts,
+            base_set.prompts,  # every protocol's seen group is the training classes
             expansion,
             optimizer,
             embeddings,
@@ -248,27 +263,30 @@ def fit(cfg: TrialConfig, on_epoch: Callable[[EpochMetrics], None] | None) -> Fi
         "dataset_manifest": embeddings.manifest_hash,
         "neighbour_bank": bank.content_hash if bank else "",
     }
-    return Fitted(
-        learner, classes, shots, bank, expansion, history, per_class, train_seconds, timing, tags
-    )
+    return Fitted(learner, task, bank, expansion, history, per_class, train_seconds, timing, tags)
 
 
 def eval_set(
     learner: PromptLearner,
     embeddings: DatasetEmbeddings,
-    root: Path,
-    test: tuple[Clip, ...],
-    classes: tuple[str, ...],
+    group: ScoredGroup,
     device: torch.device,
 ) -> EvalSet:
-    """The test clips of ``classes``, with labels indexing ``classes`` and prompts for them."""
-    clips = [c for c in test if c.classname in classes]
+    """The clips of ``group``, with labels indexing its classes and prompts for them (built
+    with the group's dataset template)."""
+    saved, learner.template = learner.template, group.template
+    try:
+        prompts = learner.prompts(group.classes)
+    finally:
+        learner.template = saved
     return EvalSet(
-        classes=classes,
-        prompts=learner.prompts(classes),
-        audio=AudioBatch(embeddings.center[embeddings.rows([c.path for c in clips])].to(device)),
-        labels=torch.tensor([classes.index(c.classname) for c in clips], device=device),
-        paths=[root / c.path for c in clips],
+        classes=group.classes,
+        prompts=prompts,
+        audio=AudioBatch(
+            embeddings.center[embeddings.rows([c.path for c in group.clips])].to(device)
+        ),
+        labels=torch.tensor([group.classes.index(c.classname) for c in group.clips], device=device),
+        paths=[group.root / c.path for c in group.clips],
     )
 
 
@@ -355,7 +373,7 @@ def write_artifacts(result: TrialResult, fitted: Fitted) -> None:
     used (neighbour_bank.json, whose content hash is the ``neighbour_bank`` tag)."""
     out = result.output_dir
     cfg = result.config
-    learner, classes, shots = fitted.learner, fitted.classes, fitted.shots
+    learner, task = fitted.learner, fitted.task
     (out / "config.yaml").write_text(yaml.safe_dump(cfg.to_dict(), sort_keys=False))
     metrics = {
         "final": result.summary(),
@@ -364,19 +382,12 @@ def write_artifacts(result: TrialResult, fitted: Fitted) -> None:
     }
     (out / "metrics.json").write_text(json.dumps(metrics, indent=1))
     (out / "per_class_accuracy.json").write_text(json.dumps(result.per_class, indent=1))
-    split = {
-        "dataset": cfg.data.name,
-        "fold": cfg.data.fold,
-        "seed": cfg.train.seed,
-        "classes": list(classes.classes),
-        "base": list(classes.base),
-        "new": list(classes.new),
-        "train_clips": [{"path": c.path, "classname": c.classname} for c in shots],
-        "short_classes": {
-            name: count
-            for name in classes.base
-            if (count := sum(c.classname == name for c in shots)) < cfg.data.shots
-        },
+    split = task.record()
+    split["seed"] = cfg.train.seed
+    split["short_classes"] = {
+        name: count
+        for name in task.train_classes
+        if (count := sum(c.classname == name for c in task.shots)) < cfg.data.shots
     }
     (out / "split.json").write_text(json.dumps(split, indent=1))
     state = {k: v.detach().cpu().contiguous() for k, v in learner.state_dict().items()}
@@ -390,7 +401,7 @@ def write_artifacts(result: TrialResult, fitted: Fitted) -> None:
             "bank_file": fitted.bank.source,
             "bank_hash": result.tags["neighbour_bank"],
             "n_neighbors": result.n_neighbors,
-            "classes": list(classes.base),
+            "classes": list(task.train_classes),
             "neighbours": expansion.neighbours,
             "margin_templates": expansion.templates,
             "margins": expansion.margins.cpu().tolist(),

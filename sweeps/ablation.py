@@ -17,6 +17,7 @@ from sept_ray.report import studies
 from sept_ray.report.tables import to_text
 from sept_ray.tune.cli import (
     add_common_args,
+    parse_study_args,
     report_study_table,
     run_study,
     script_main,
@@ -36,7 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    args = parse_study_args(build_parser(), argv, "ablation")
     setup = study_setup(args)
     trials = ablation_grid(
         setup.datasets,

@@ -13,19 +13,17 @@ from __future__ import annotations
 
 import argparse
 
-from sept_ray.methods import METHODS
 from sept_ray.report.tables import to_text
 from sept_ray.tune.cli import (
     add_common_args,
+    parse_study_args,
     report,
     run_study,
     script_main,
     study_parser,
     study_setup,
 )
-from sept_ray.tune.grid import b2n_grid
-
-PAPER_ORDER = ("zeroshot", "coop", "cocoop", "kgcoop", "dept", "palm")
+from sept_ray.tune.grid import b2n_grid, variants
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -46,30 +44,8 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def all_methods() -> list[str]:
-    """Every registered method: the paper's order first, then any other, sorted."""
-    names = METHODS.names()
-    return [m for m in PAPER_ORDER if m in names] + [m for m in names if m not in PAPER_ORDER]
-
-
-def variants(methods: list[str], sept: str) -> list[str]:
-    """Method names -> table variants, e.g. coop -> coop, coop+sept (``all``: every method)."""
-    if methods == ["all"]:
-        methods = all_methods()
-    out = []
-    for method in methods:
-        if not METHODS.get(method).trainable:
-            out.append(method)
-            continue
-        if sept in ("both", "off"):
-            out.append(method)
-        if sept in ("both", "on"):
-            out.append(f"{method}+sept")
-    return out
-
-
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    args = parse_study_args(build_parser(), argv, "b2n")
     setup = study_setup(args)
     chosen = variants(args.methods, args.sept)
     trials = b2n_grid(

@@ -18,6 +18,7 @@ from collections import defaultdict
 from sept_ray.report import studies
 from sept_ray.tune.cli import (
     add_common_args,
+    parse_study_args,
     report_study_table,
     run_study,
     script_main,
@@ -43,8 +44,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    setup = study_setup(args)
+    args = parse_study_args(build_parser(), argv, "efficiency")
+    setup = study_setup(args, time_inference=True)
     trials = b2n_grid(
         setup.datasets,
         args.variants,

@@ -80,3 +80,21 @@ def test_random_crop_views(small_alm, tmp_path):
     assert not torch.allclose(emb.views[0, 0], emb.views[0, 1])
     again = EmbeddingCache(tmp_path / "cache2").load_or_build(small_alm, tmp_path / "Long", views=3)
     assert torch.equal(emb.views, again.views)
+
+
+def test_a_trial_that_may_not_embed_gets_a_named_miss(small_alm, tone_root, tmp_path):
+    import pytest
+
+    from sept_ray.features import CacheMissError
+
+    cache = EmbeddingCache(tmp_path / "cache")
+    with pytest.raises(CacheMissError, match=r"no embedding-cache entry for Tones on"):
+        cache.load(small_alm, tone_root / "Tones", build=False)
+    assert not list((tmp_path / "cache").rglob("*.npz"))  # nothing was built
+    built = cache.load(small_alm, tone_root / "Tones")
+    again = cache.load(small_alm, tone_root / "Tones", build=False)
+    assert torch.equal(built.center, again.center)
+    part = again.subset(again.paths[3:6])
+    assert part.paths == again.paths[3:6] and torch.equal(part.center, again.center[3:6])
+    with pytest.raises(KeyError, match="is not in cache entry"):
+        part.rows([again.paths[0]])  # rows outside the subset are not there to read

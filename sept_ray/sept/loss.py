@@ -3,6 +3,7 @@
 L_intra^i = (1/N) sum_n max(0, ||z_i - p_i^n|| - m_iin)
 L_inter^ij = (1/N) sum_n max(0, m_ijn - ||z_i - p_j^n||)
 L_se = (1/K) sum_i ( L_intra^i + 1/(K-1) sum_{j != i} L_inter^ij )
+The pretrained margins are multiplied by ``margin_scale`` (1 = SPEC §3) [ours].
 A switched-off margin is replaced by a constant (``intra_const_margin``, ``inter_const_margin``);
 a switched-off term contributes 0. With K = 1 there is no inter term.
 """
@@ -23,6 +24,7 @@ def se_loss(
     ``parts`` holds the (unweighted) ``intra`` and ``inter`` means over classes, detached.
     """
     k = z.shape[0]
+    margins = margins * cfg.margin_scale
     dist = pairwise_distances(z, p)  # [K, K, N]
     eye = torch.eye(k, dtype=torch.bool, device=z.device)
     zero = z.new_zeros(())

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import json
+import shlex
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -15,7 +17,14 @@ from sept_ray.config import PRESETS, ConfigError, deep_merge, unflatten
 from sept_ray.data.synth.world import BUILTIN_DATASETS, ensure_world
 from sept_ray.report import studies
 from sept_ray.tune.grid import GridTrial
-from sept_ray.tune.sweep import SweepResult, SweepSpec, log_to_parent, run_sweep
+from sept_ray.tune.sweep import (
+    SWEEP_FILE,
+    SweepResult,
+    SweepSpec,
+    latest_run_dir,
+    log_to_parent,
+    run_sweep,
+)
 
 
 def study_parser(doc: str) -> argparse.ArgumentParser:
@@ -114,6 +123,49 @@ def add_common_args(parser: argparse.ArgumentParser) -> None:
         default=0,
         help="trials at once (default 0: as many as resources allow)",
     )
+    parser.add_argument(
+        "--cache-gpus",
+        type=float,
+        default=None,
+        help="GPUs of each embedding-cache task (default: 1 when --gpus-per-trial > 0, else 0)",
+    )
+    parser.add_argument(
+        "--max-failures",
+        type=int,
+        default=1,
+        help="retries of a failed trial before it counts as failed (default 1)",
+    )
+    parser.add_argument(
+        "--resume",
+        nargs="?",
+        const="latest",
+        default=None,
+        metavar="RUN_DIR",
+        help="restore an interrupted sweep (its run folder, default the experiment's latest) "
+        "with the options it was started with; only unfinished trials run",
+    )
+
+
+def parse_study_args(
+    parser: argparse.ArgumentParser, argv: list[str] | None, study: str
+) -> argparse.Namespace:
+    """Parse ``argv``; with ``--resume``, parse instead the options the sweep in that run folder
+    was started with (from its ``sweep.json``), so a resume runs exactly the same trials."""
+    args = parser.parse_args(argv)
+    if args.resume is None:
+        return args
+    if args.resume == "latest":
+        experiment = args.experiment or (f"{study}-smoke" if args.smoke_test else study)
+        run_dir = latest_run_dir(args.results.resolve(), experiment)
+    else:
+        run_dir = Path(args.resume).resolve()
+    sweep_file = run_dir / SWEEP_FILE
+    if not sweep_file.is_file():
+        raise ConfigError(f"--resume {args.resume}: no {SWEEP_FILE} in {run_dir}")
+    stored = json.loads(sweep_file.read_text())["params"]
+    if stored.get("study") != study:
+        raise ConfigError(f"--resume {run_dir}: a {stored.get('study')!r} sweep, not {study!r}")
+    return parser.parse_args([*shlex.split(stored["argv"]), "--resume", str(run_dir)])
 
 
 def parse_overrides(items: list[str]) -> dict[str, Any]:
@@ -138,17 +190,24 @@ class StudySetup:
     overrides: dict[str, Any]
 
 
-def study_setup(args: argparse.Namespace) -> StudySetup:
+def study_setup(
+    args: argparse.Namespace, time_inference: bool = False, smoke_datasets: int = 1
+) -> StudySetup:
     """Resolve seeds, the smoke test, overrides and the data root (synthesizing the built-in
-    world under ``<results>/data`` when no root is given)."""
+    world under ``<results>/data`` when no root is given). ``time_inference``: trials time the
+    audio tower on a few clips (the efficiency study); otherwise no trial runs the audio tower.
+    ``smoke_datasets``: how many of the datasets a smoke test keeps (xd: a source and a target)."""
     overrides = deep_merge(
-        {"backbone": {"name": args.backbone, "weights": args.weights}},
+        {
+            "backbone": {"name": args.backbone, "weights": args.weights},
+            "train": {"time_inference": time_inference},
+        },
         parse_overrides(args.overrides),
     )
     datasets, folds = list(args.datasets), args.folds
     seeds = args.seeds or ([0] if args.preset == "demo" else [0, 1, 2])
     if args.smoke_test:
-        datasets, folds, seeds = datasets[:1], [1], seeds[:1]
+        datasets, folds, seeds = datasets[:smoke_datasets], [1], seeds[:1]
         overrides = deep_merge(overrides, {"train": {"epochs": 2}})
     data_root = args.data_root
     if data_root is None:
@@ -166,8 +225,22 @@ def run_study(
     argv: list[str] | None,
 ) -> SweepResult:
     """Run ``trials`` as a sweep named after ``study`` (or ``--experiment``) and return it."""
+    spec = study_spec(args, study, setup, trials, params, argv)
+    return run_sweep(spec, Path(args.resume) if args.resume else None)
+
+
+def study_spec(
+    args: argparse.Namespace,
+    study: str,
+    setup: StudySetup,
+    trials: list[GridTrial],
+    params: dict[str, Any],
+    argv: list[str] | None,
+) -> SweepSpec:
+    """The sweep of ``trials`` named after ``study`` (or ``--experiment``), with the common
+    options' resources, tracking target and the parameters logged on its parent run."""
     experiment = args.experiment or (f"{study}-smoke" if args.smoke_test else study)
-    spec = SweepSpec(
+    return SweepSpec(
         experiment=experiment,
         trials=trials,
         results_dir=args.results,
@@ -177,6 +250,8 @@ def run_study(
         ray_address=args.ray_address,
         num_cpus=args.num_cpus,
         max_concurrent=args.max_concurrent,
+        max_failures=args.max_failures,
+        cache_gpus=cache_gpus(args),
         params={
             "study": study,
             "datasets": setup.datasets,
@@ -184,11 +259,34 @@ def run_study(
             "folds": setup.folds or "all",
             "preset": args.preset,
             "overrides": args.overrides,
-            "argv": " ".join(sys.argv[1:] if argv is None else argv),
+            "argv": shlex.join(stored_argv(sys.argv[1:] if argv is None else argv)),
             **params,
         },
     )
-    return run_sweep(spec)
+
+
+def stored_argv(argv: list[str]) -> list[str]:
+    """``argv`` without ``--resume [RUN_DIR]`` (what a later resume re-parses)."""
+    out, skip = [], False
+    for item in argv:
+        if skip:
+            skip = False
+            if not item.startswith("-"):
+                continue
+        if item == "--resume":
+            skip = True
+            continue
+        if item.startswith("--resume="):
+            continue
+        out.append(item)
+    return out
+
+
+def cache_gpus(args: argparse.Namespace) -> float:
+    """GPUs per embedding-cache task: ``--cache-gpus``, else 1 when trials get GPUs."""
+    if args.cache_gpus is not None:
+        return args.cache_gpus
+    return 1.0 if args.gpus_per_trial > 0 else 0.0
 
 
 def report(result: SweepResult, extra_files: list[Path] = ()) -> int:

@@ -28,6 +28,36 @@ class GridTrial:
         return self.label or self.config.variant
 
 
+PAPER_ORDER = ("zeroshot", "coop", "cocoop", "kgcoop", "dept", "palm")
+
+
+def all_methods() -> list[str]:
+    """Every registered method: the paper's order first, then any other, sorted."""
+    from sept_ray.methods import METHODS
+
+    names = METHODS.names()
+    return [m for m in PAPER_ORDER if m in names] + [m for m in names if m not in PAPER_ORDER]
+
+
+def variants(methods: Sequence[str], sept: str) -> list[str]:
+    """Method names -> table variants, e.g. coop -> coop, coop+sept (``all``: every method;
+    ``sept``: both, on or off; a method with nothing to train never gets SEPT)."""
+    from sept_ray.methods import METHODS
+
+    if list(methods) == ["all"]:
+        methods = all_methods()
+    out = []
+    for method in methods:
+        if not METHODS.get(method).trainable:
+            out.append(method)
+            continue
+        if sept in ("both", "off"):
+            out.append(method)
+        if sept in ("both", "on"):
+            out.append(f"{method}{SEPT_SUFFIX}")
+    return out
+
+
 def parse_variant(variant: str) -> tuple[str, bool]:
     """``"coop+sept"`` -> ("coop", True); ``"coop"`` -> ("coop", False)."""
     if variant.endswith(SEPT_SUFFIX):
@@ -35,9 +65,18 @@ def parse_variant(variant: str) -> tuple[str, bool]:
     return variant, False
 
 
+def table_dataset(cfg: TrialConfig) -> str:
+    """The table's dataset cell: the dataset, or ``<source>-><target>`` for an xd trial."""
+    if cfg.protocol.name == "xd":
+        return f"{cfg.data.name}->{cfg.protocol.target}"
+    return cfg.data.name
+
+
 def trial_name(cfg: TrialConfig, label: str = "") -> str:
-    """``<dataset>-fold<k>-seed<s>-<label or variant>``: unique within a grid."""
-    return f"{cfg.data.name}-fold{cfg.data.fold}-seed{cfg.train.seed}-{label or cfg.variant}"
+    """``<dataset>-fold<k>-seed<s>-<label or variant>`` (xd: ``<source>-to-<target>-...``):
+    unique within a grid."""
+    dataset = table_dataset(cfg).replace("->", "-to-")
+    return f"{dataset}-fold{cfg.data.fold}-seed{cfg.train.seed}-{label or cfg.variant}"
 
 
 def dataset_points(
@@ -113,3 +152,29 @@ def ablation_grid(
     """The seven ablation rows of ``method`` + SEPT on every (dataset, fold, seed)."""
     rows = [(row.label, {"method": {"name": method}, "sept": row.sept()}) for row in ABLATION_ROWS]
     return labelled_grid(rows, datasets, seeds, data_root, base, preset, folds)
+
+
+def parse_pair(text: str) -> tuple[str, str]:
+    """``"SOURCE:TARGET"`` -> (source, target), two different dataset names."""
+    source, sep, target = text.partition(":")
+    if not sep or not source or not target or source == target:
+        raise ConfigError(f"pair {text!r}: expected SOURCE:TARGET with two different datasets")
+    return source, target
+
+
+def xd_grid(
+    pairs: Sequence[tuple[str, str]],
+    variants: Sequence[str],
+    seeds: Sequence[int],
+    data_root: str | Path,
+    base: dict[str, Any] | None = None,
+    preset: str | None = None,
+    folds: Sequence[int] | None = None,
+) -> list[GridTrial]:
+    """Every (source fold, seed, variant) of each (source, target) pair, on the xd protocol."""
+    trials = []
+    for source, target in pairs:
+        dataset_dir(data_root, target)  # a missing target is named before any trial runs
+        pair_base = deep_merge(base or {}, {"protocol": {"name": "xd", "target": target}})
+        trials += b2n_grid([source], variants, seeds, data_root, pair_base, preset, folds)
+    return trials

@@ -11,7 +11,7 @@ import time
 
 from ray.tune import Callback
 
-from sept_ray.tune.tracking import error_summary
+from sept_ray.tune.tracking import error_summary, trial_label
 
 
 class ProgressPrinter(Callback):
@@ -31,7 +31,7 @@ class ProgressPrinter(Callback):
 
     @staticmethod
     def _name(trial) -> str:
-        return trial.config["point"]["name"]
+        return trial_label(trial)
 
     def on_trial_result(self, iteration, trials, trial, result, **info) -> None:
         if not result.get("final"):

@@ -2,13 +2,17 @@
 
 A sweep is data (:class:`SweepSpec`): trials, resources, a tracking target. :func:`run_sweep`
 checks every trial before Ray starts (names, datasets, folds, neighbour banks), fills the
-audio-embedding cache once per (backbone, dataset), runs the trials, and writes the Base/New/H
-table (CSV + Markdown) to the sweep folder and to the sweep's parent MLflow run.
+audio-embedding cache with one Ray task per (backbone, dataset), runs the trials (one nested MLflow
+run each under the sweep's parent run), and writes the Base/New/H table (CSV + Markdown) to the
+sweep folder and to the parent run. The run folder's ``sweep.json`` lets ``--resume`` restore an
+interrupted sweep: Tune reruns only unfinished trials and each keeps its one MLflow run.
 """
 
 from __future__ import annotations
 
+import json
 import time
+import warnings
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -17,7 +21,7 @@ from typing import Any
 from sept_ray.config import ConfigError
 from sept_ray.metrics import RunScore, TableRow, aggregate
 from sept_ray.report.tables import write_tables
-from sept_ray.tune.grid import GridTrial
+from sept_ray.tune.grid import GridTrial, table_dataset
 
 
 @dataclass
@@ -33,6 +37,8 @@ class SweepSpec:
     ray_address: str = ""  # empty: start a local Ray on this machine
     num_cpus: int | None = None  # CPUs of a local Ray (None: all)
     max_concurrent: int = 0  # 0: as many as resources allow
+    max_failures: int = 1  # retries of a failed trial (Tune FailureConfig)
+    cache_gpus: float = 0.0  # GPUs of each embedding-cache task
     params: dict[str, Any] = field(default_factory=dict)  # logged on the sweep's parent run
 
 
@@ -86,44 +92,36 @@ def place_trials(spec: SweepSpec, run_dir: Path) -> list[GridTrial]:
     return placed
 
 
-def check_and_cache(trials: list[GridTrial]) -> None:
-    """Fail fast on any bad trial, then fill the embedding cache once per (backbone, dataset).
+def check_trials(trials: list[GridTrial]) -> None:
+    """Fail fast on any bad trial, before Ray starts or any embedding is computed.
 
-    Checks, for every trial before any embedding is computed: method and backbone names, the
-    dataset fold (files, columns, classes), and for SEPT trials that the bank (``builtin``: the
-    shipped bank of the dataset) holds N phrases for every class of the dataset.
+    Checks, for every trial: method and backbone names, the protocol's task (dataset fold files,
+    columns and classes; an xd target; enough base classes for val), and for SEPT trials that the
+    bank (``builtin``: the shipped bank of the dataset) holds N phrases for every class of the
+    dataset.
     """
-    from sept_ray.backbones import BACKBONES, build_backbone
-    from sept_ray.backbones.registry import release_backbones
-    from sept_ray.data.manifest import load_split
-    from sept_ray.features import EmbeddingCache
+    from sept_ray.backbones import BACKBONES
+    from sept_ray.data.split import FewShotWarning
     from sept_ray.methods import METHODS
+    from sept_ray.protocols import build_task
     from sept_ray.sept import BankError, load_bank
 
-    splits = []
     for trial in trials:
         cfg = trial.config
         METHODS.get(cfg.method.name).parse_options(cfg.method.options)
         BACKBONES.get(cfg.backbone.name)
-        split = load_split(cfg.data.root, cfg.data.name, cfg.data.fold)
-        if cfg.sept.enabled:  # every class of the dataset, though a trial trains on base ones
+        try:
+            with warnings.catch_warnings():  # the trial itself warns of classes short of shots
+                warnings.simplefilter("ignore", FewShotWarning)
+                task = build_task(cfg)
+        except (ConfigError, ValueError) as exc:
+            raise ConfigError(f"trial {trial.name}: {exc}") from None
+        if cfg.sept.enabled:  # every class of the dataset, though a trial trains on some
             bank = load_bank(cfg.sept.bank, cfg.data.name)
             try:
-                bank.neighbours(cfg.data.name, split.classes, cfg.sept.n_neighbors)
+                bank.neighbours(cfg.data.name, task.split.classes, cfg.sept.n_neighbors)
             except BankError as exc:
                 raise BankError(f"trial {trial.name}: {exc}") from None
-        splits.append(split)
-    seen_entries = set()
-    for trial, split in zip(trials, splits, strict=True):
-        cfg = trial.config
-        views = cfg.data.crop_views if cfg.data.train_crop == "random" else 0
-        key = (cfg.backbone.name, cfg.backbone.weights, cfg.data.root, cfg.data.name, views)
-        if key not in seen_entries:
-            seen_entries.add(key)
-            backbone = build_backbone(cfg.backbone)
-            print(f"embedding cache: {cfg.data.name} on {cfg.backbone.name}", flush=True)
-            EmbeddingCache(cfg.cache_dir).load_or_build(backbone, split.root, views)
-    release_backbones()
 
 
 @dataclass(frozen=True)
@@ -149,7 +147,7 @@ def collect(grid, trials: list[GridTrial]) -> tuple[list[TrialOutcome], list[tup
         index, trial = by_name[name]
         cfg = trial.config
         score = RunScore(
-            cfg.data.name,
+            table_dataset(cfg),
             trial.row,
             cfg.train.seed,
             cfg.data.fold,
@@ -161,86 +159,202 @@ def collect(grid, trials: list[GridTrial]) -> tuple[list[TrialOutcome], list[tup
     return [outcome for _, outcome in sorted(finished, key=lambda pair: pair[0])], failed
 
 
-def run_sweep(spec: SweepSpec) -> SweepResult:
-    """Run ``spec`` (see the module docstring) and return its outcomes and table."""
+SWEEP_FILE = "sweep.json"  # in the run folder: what --resume needs to find the sweep again
+
+
+@dataclass
+class SweepSession:
+    """A sweep's run folder, placed trials and MLflow parent run, ready for Tune."""
+
+    spec: SweepSpec
+    run_dir: Path
+    trials: list[GridTrial]
+    uri: str
+    experiment_id: str
+    parent_id: str
+    commit: str
+    resumed: bool
+
+    @property
+    def tune_path(self) -> Path:
+        return self.run_dir / "ray" / self.spec.experiment
+
+
+def latest_run_dir(results_dir: Path, experiment: str) -> Path:
+    """The newest run folder of ``experiment`` under ``results_dir`` (for a bare ``--resume``)."""
+    runs = sorted(p.parent for p in (results_dir / experiment).glob(f"*/{SWEEP_FILE}"))
+    if not runs:
+        raise ConfigError(f"--resume: no run of experiment {experiment!r} in {results_dir}")
+    return runs[-1]
+
+
+def open_session(spec: SweepSpec, resume: Path | None = None) -> SweepSession:
+    """Place and check the trials, start or join Ray, fill the embedding cache (Ray tasks), and
+    create the sweep's parent MLflow run, or with ``resume`` (a run folder) reopen its run."""
     from mlflow.entities import Param
+    from mlflow.tracking import MlflowClient
+
+    from sept_ray.tune.cache_fill import cache_jobs, fill_cache
+    from sept_ray.tune.local_ray import init_ray
+    from sept_ray.tune.tracking import default_tracking_uri, ensure_experiment, git_commit
+
+    results_dir = spec.results_dir.resolve()
+    if resume is not None:
+        run_dir = resume.resolve()
+        if not (run_dir / SWEEP_FILE).is_file():
+            raise ConfigError(f"--resume {resume}: no {SWEEP_FILE} there (not a sweep run folder)")
+        record = json.loads((run_dir / SWEEP_FILE).read_text())
+    else:
+        run_dir = results_dir / spec.experiment / time.strftime("%Y%m%d-%H%M%S")
+        record = None
+    trials = place_trials(replace(spec, results_dir=results_dir), run_dir)
+    if record is not None and record["trials"] != [t.name for t in trials]:
+        raise ConfigError(
+            f"--resume {run_dir}: its trials differ from these options' trials; "
+            "resume with the options the sweep was started with"
+        )
+    check_trials(trials)
+    init_ray(spec.ray_address, spec.num_cpus)
+    records = fill_cache(
+        cache_jobs([t.config for t in trials]), spec.cpus_per_trial, spec.cache_gpus
+    )
+
+    commit = git_commit()
+    if record is not None:
+        uri, experiment_id, parent_id = (
+            record["mlflow_uri"],
+            record["experiment_id"],
+            record["parent_run_id"],
+        )
+        client = MlflowClient(uri)
+        client.update_run(parent_id, status="RUNNING")
+        client.set_tag(parent_id, "sept.resumed_with_commit", commit)
+    else:
+        uri = spec.mlflow_uri or default_tracking_uri(results_dir)
+        client = MlflowClient(uri)
+        local_store = uri.startswith("sqlite:") or uri.startswith("file:")
+        experiment_id = ensure_experiment(
+            client, spec.experiment, results_dir / "mlartifacts" if local_store else None
+        )
+        parent = client.create_run(
+            experiment_id,
+            run_name=f"{spec.experiment}-{run_dir.name}",
+            tags={
+                "sept.sweep": spec.experiment,
+                "sept.git_commit": commit,
+                "sept.run_dir": str(run_dir),
+            },
+        )
+        parent_id = parent.info.run_id
+        sweep_params = {"n_trials": len(trials), **spec.params}
+        params = [Param(k, str(v)[:6000]) for k, v in sweep_params.items()]
+        client.log_batch(parent_id, params=params)
+        run_dir.mkdir(parents=True, exist_ok=True)
+        record = {
+            "experiment": spec.experiment,
+            "experiment_id": experiment_id,
+            "mlflow_uri": uri,
+            "parent_run_id": parent_id,
+            "trials": [t.name for t in trials],
+            "params": {k: str(v) for k, v in sweep_params.items()},
+        }
+        (run_dir / SWEEP_FILE).write_text(json.dumps(record, indent=1))
+    cache_file = run_dir / "cache_fill.json"
+    cache_file.write_text(json.dumps(records, indent=1))
+    client.log_artifact(parent_id, str(cache_file))
+    return SweepSession(
+        spec, run_dir, trials, uri, experiment_id, parent_id, commit, resume is not None
+    )
+
+
+def make_tuner(
+    session: SweepSession,
+    trainable,
+    param_space: dict[str, Any],
+    tune_config,
+    total: int,
+):
+    """A Tuner for the session (restored from its folder when resuming an interrupted sweep):
+    resources per trial, retries, the MLflow tracker and the progress printer."""
+    from ray import tune
+
+    from sept_ray.tune.progress import ProgressPrinter
+    from sept_ray.tune.tracking import MlflowTracker
+
+    spec = session.spec
+    resources = {"cpu": spec.cpus_per_trial, "gpu": spec.gpus_per_trial}
+    with_resources = tune.with_resources(trainable, resources)
+    path = session.tune_path
+    if session.resumed and tune.Tuner.can_restore(str(path)):
+        print(f"resuming {path}: finished trials are kept, the rest run", flush=True)
+        return tune.Tuner.restore(
+            str(path), with_resources, resume_unfinished=True, resume_errored=True
+        )
+    return tune.Tuner(
+        with_resources,
+        param_space=param_space,
+        tune_config=tune_config,
+        run_config=tune.RunConfig(
+            name=spec.experiment,
+            storage_path=str(session.run_dir / "ray"),
+            failure_config=tune.FailureConfig(max_failures=spec.max_failures),
+            callbacks=[
+                MlflowTracker(
+                    session.uri, session.experiment_id, session.parent_id, session.commit
+                ),
+                ProgressPrinter(total),
+            ],
+            verbose=0,
+        ),
+    )
+
+
+def close_session(session: SweepSession, status: str) -> None:
+    """Mark the sweep's parent run ``status`` (FINISHED, FAILED or KILLED)."""
+    from mlflow.tracking import MlflowClient
+
+    MlflowClient(session.uri).set_terminated(session.parent_id, status)
+
+
+def run_sweep(spec: SweepSpec, resume: Path | None = None) -> SweepResult:
+    """Run ``spec`` (see the module docstring) and return its outcomes and table; ``resume``
+    (a run folder) restores an interrupted sweep and runs only its unfinished trials."""
     from mlflow.tracking import MlflowClient
     from ray import tune
 
-    from sept_ray.tune.local_ray import init_ray
-    from sept_ray.tune.progress import ProgressPrinter
-    from sept_ray.tune.tracking import (
-        MlflowTracker,
-        default_tracking_uri,
-        ensure_experiment,
-        git_commit,
-    )
     from sept_ray.tune.trainable import train_b2n
 
     started = time.monotonic()
-    results_dir = spec.results_dir.resolve()
-    run_dir = results_dir / spec.experiment / time.strftime("%Y%m%d-%H%M%S")
-    trials = place_trials(replace(spec, results_dir=results_dir), run_dir)
-    check_and_cache(trials)
-
-    uri = spec.mlflow_uri or default_tracking_uri(results_dir)
-    client = MlflowClient(uri)
-    local_store = uri.startswith("sqlite:") or uri.startswith("file:")
-    experiment_id = ensure_experiment(
-        client, spec.experiment, results_dir / "mlartifacts" if local_store else None
-    )
-    commit = git_commit()
-    parent = client.create_run(
-        experiment_id,
-        run_name=f"{spec.experiment}-{run_dir.name}",
-        tags={
-            "sept.sweep": spec.experiment,
-            "sept.git_commit": commit,
-            "sept.run_dir": str(run_dir),
-        },
-    )
-    parent_id = parent.info.run_id
-    sweep_params = {"n_trials": len(trials), **spec.params}
-    client.log_batch(parent_id, params=[Param(k, str(v)[:6000]) for k, v in sweep_params.items()])
-
+    session = open_session(spec, resume)
+    trials, run_dir = session.trials, session.run_dir
     try:
-        init_ray(spec.ray_address, spec.num_cpus)
-        resources = {"cpu": spec.cpus_per_trial, "gpu": spec.gpus_per_trial}
         points = [{"name": t.name, "label": t.row, "trial": t.config.to_dict()} for t in trials]
-        tuner = tune.Tuner(
-            tune.with_resources(train_b2n, resources),
-            param_space={"point": tune.grid_search(points)},
-            tune_config=tune.TuneConfig(
-                reuse_actors=True, max_concurrent_trials=spec.max_concurrent or None
-            ),
-            run_config=tune.RunConfig(
-                name=spec.experiment,
-                storage_path=str(run_dir / "ray"),
-                callbacks=[
-                    MlflowTracker(uri, experiment_id, parent_id, commit),
-                    ProgressPrinter(len(trials)),
-                ],
-                verbose=0,
-            ),
+        tuner = make_tuner(
+            session,
+            train_b2n,
+            {"point": tune.grid_search(points)},
+            tune.TuneConfig(reuse_actors=True, max_concurrent_trials=spec.max_concurrent or None),
+            len(trials),
         )
-        print(f"running {len(trials)} trials; MLflow: {uri} (experiment {spec.experiment!r})")
+        print(
+            f"running {len(trials)} trials; MLflow: {session.uri} (experiment {spec.experiment!r})"
+        )
         outcomes, failed = collect(tuner.fit(), trials)
-        planned = Counter((t.row, t.config.data.name) for t in trials)
+        planned = Counter((t.row, table_dataset(t.config)) for t in trials)
         table = aggregate([o.score for o in outcomes], planned) if outcomes else []
         table_files = write_tables(table, run_dir) if table else []
+        client = MlflowClient(session.uri)
         for path in table_files:
-            client.log_artifact(parent_id, str(path))
+            client.log_artifact(session.parent_id, str(path))
     except BaseException as exc:
-        client.set_terminated(
-            parent_id, "KILLED" if isinstance(exc, KeyboardInterrupt) else "FAILED"
-        )
+        close_session(session, "KILLED" if isinstance(exc, KeyboardInterrupt) else "FAILED")
         raise
-    client.set_terminated(parent_id, "FINISHED" if outcomes else "FAILED")
+    close_session(session, "FINISHED" if outcomes else "FAILED")
     return SweepResult(
         experiment=spec.experiment,
         run_dir=run_dir,
-        mlflow_uri=uri,
-        parent_run_id=parent_id,
+        mlflow_uri=session.uri,
+        parent_run_id=session.parent_id,
         outcomes=outcomes,
         table=table,
         table_files=table_files,

@@ -1,9 +1,9 @@
 """MLflow tracking of a sweep: one parent run per sweep, one nested run per trial.
 
 The :class:`MlflowTracker` is a Tune callback: it runs on the driver and logs through an explicit
-``MlflowClient`` (no global active run). Per trial: params = the flattened resolved config;
+``MlflowClient`` (no global active run); a trial keeps one run through retries and resumes. Per trial: params = the flattened resolved config;
 metrics = every evaluation with ``step = epoch`` (and, with SEPT, ``n_neighbors``: the N used); tags =
-dataset, variant, git commit and the hashes of backbone weights, dataset manifest and neighbour bank;
+dataset, protocol, variant, git commit, the node it ran on and the hashes of backbone weights, dataset manifest and neighbour bank;
 artifacts = the trial folder's files (with SEPT: the bank used, ``neighbour_bank.json``).
 """
 
@@ -82,29 +82,77 @@ def trial_params(point: dict[str, Any], overrides: dict[str, Any]) -> list[Param
     return [Param(key, str(value)[:MAX_PARAM_CHARS]) for key, value in sorted(flat.items())]
 
 
+def trial_label(trial) -> str:
+    """A trial's unique name: the grid point's name, or for a searcher's sample
+    ``<name>-<tune trial id>`` (every sample shares one point)."""
+    name = trial.config["point"]["name"]
+    return f"{name}-{trial.trial_id}" if trial.config["point"].get("sampled") else name
+
+
 class MlflowTracker(Callback):
-    """Tune callback logging each trial as a nested MLflow run under ``parent_run_id``."""
+    """Tune callback logging each trial as a nested MLflow run under ``parent_run_id``.
+
+    A trial keeps one run through retries and resumes: before the first trial starts, the
+    parent's existing child runs are looked up by ``sept.trial_name`` and a rerun trial reuses its
+    run. The client is made on first use, so a tracker restored from a Tune checkpoint works."""
 
     def __init__(
         self, tracking_uri: str, experiment_id: str, parent_run_id: str, commit: str
     ) -> None:
-        self.client = MlflowClient(tracking_uri)
+        self.tracking_uri = tracking_uri
         self.experiment_id = experiment_id
         self.parent_run_id = parent_run_id
         self.commit = commit
         self.run_ids: dict[str, str] = {}
+        self.existing: dict[str, str] | None = None
+        self._client: MlflowClient | None = None
+
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        state["_client"] = None
+        state["existing"] = None
+        return state
+
+    @property
+    def client(self) -> MlflowClient:
+        if self._client is None:
+            self._client = MlflowClient(self.tracking_uri)
+        return self._client
+
+    def child_runs(self) -> dict[str, str]:
+        """``{trial name: run id}`` of the runs already under the parent."""
+        if self.existing is None:
+            runs = self.client.search_runs(
+                [self.experiment_id],
+                filter_string=f"tags.`{MLFLOW_PARENT_RUN_ID}` = '{self.parent_run_id}'",
+                max_results=50000,
+            )
+            self.existing = {
+                r.data.tags["sept.trial_name"]: r.info.run_id
+                for r in runs
+                if "sept.trial_name" in r.data.tags
+            }
+        return self.existing
 
     def on_trial_start(self, iteration, trials, trial, **info) -> None:
         point = trial.config["point"]
+        name = trial_label(trial)
+        known = self.child_runs().get(name)
+        if known is not None:  # a retried or resumed trial: same run, logged afresh
+            self.run_ids[trial.trial_id] = known
+            self.client.update_run(known, status="RUNNING")
+            self.client.set_tag(known, "sept.restarts", str(self.restarts(known) + 1))
+            return
         cfg = TrialConfig.from_dict(point["trial"])
         overrides = {k: v for k, v in trial.config.items() if k != "point"}
         run = self.client.create_run(
             self.experiment_id,
-            run_name=point["name"],
+            run_name=name,
             tags={
                 MLFLOW_PARENT_RUN_ID: self.parent_run_id,
-                "sept.trial_name": point["name"],
+                "sept.trial_name": name,
                 "sept.dataset": cfg.data.name,
+                "sept.protocol": cfg.protocol.name,
                 "sept.variant": cfg.variant,
                 "sept.label": point.get("label", cfg.variant),
                 "sept.backbone": cfg.backbone.name,
@@ -113,9 +161,19 @@ class MlflowTracker(Callback):
             },
         )
         self.run_ids[trial.trial_id] = run.info.run_id
+        self.child_runs()[name] = run.info.run_id
         params = trial_params(point, overrides)
         for start in range(0, len(params), 100):  # MLflow takes at most 100 params per batch
             self.client.log_batch(run.info.run_id, params=params[start : start + 100])
+
+    def restarts(self, run_id: str) -> int:
+        return int(self.client.get_run(run_id).data.tags.get("sept.restarts", "0"))
+
+    def on_trial_recover(self, iteration, trials, trial, **info) -> None:
+        """A failed trial Tune will retry: its run stays open."""
+        run_id = self.run_ids.get(trial.trial_id)
+        if run_id is not None:
+            self.client.set_tag(run_id, "sept.last_error", error_summary(trial)[:5000])
 
     def on_trial_result(self, iteration, trials, trial, result, **info) -> None:
         run_id = self.run_ids.get(trial.trial_id)
@@ -124,16 +182,25 @@ class MlflowTracker(Callback):
         stamp = int(result.get("timestamp", 0) * 1000)
         if result.get("final"):
             names, step = FINAL_METRICS, 0
+            extra = [n for n in result if n.startswith("H_") or n.startswith("val_")]
+            names = (*names, *extra)
+            if result.get("node_ip"):
+                self.client.set_tag(run_id, "sept.node_ip", str(result["node_ip"]))
         else:
             names, step = EPOCH_METRICS, int(result["epoch"])
-        metrics = [Metric(n, float(result[n]), stamp, step) for n in names if n in result]
+        metrics = [
+            Metric(n, float(result[n]), stamp, step)
+            for n in names
+            if isinstance(result.get(n), (int, float))
+        ]
         self.client.log_batch(run_id, metrics=metrics)
 
     def on_trial_complete(self, iteration, trials, trial, **info) -> None:
         run_id = self.run_ids.get(trial.trial_id)
         if run_id is None:
             return
-        out_dir = Path(trial.config["point"]["trial"]["output_dir"])
+        last = trial.last_result or {}
+        out_dir = Path(last.get("output_dir") or trial.config["point"]["trial"]["output_dir"])
         metrics_file = out_dir / "metrics.json"
         if metrics_file.is_file():
             tags = json.loads(metrics_file.read_text())["tags"]

@@ -118,3 +118,15 @@ def test_pairwise_distances_match_norms():
         assert d[i, j, t].item() == pytest.approx(
             torch.linalg.norm(z[i] - p[j, t]).item(), abs=1e-5
         )
+
+
+def test_margin_scale_multiplies_the_pretrained_margins():
+    z, p, m = random_inputs()
+    scaled = SeptConfig(margin_scale=1.7)
+    loss, _ = se_loss(z, p, m, scaled)
+    assert loss.item() == pytest.approx(reference_loss(z, p, m * 1.7, SeptConfig()), rel=1e-5)
+    constants = SeptConfig(margin_scale=1.7, intra_margin=False, inter_margin=False)
+    unscaled = SeptConfig(intra_margin=False, inter_margin=False)
+    assert se_loss(z, p, m, constants)[0].item() == pytest.approx(
+        se_loss(z, p, m, unscaled)[0].item()
+    )  # the constant margins are not scaled

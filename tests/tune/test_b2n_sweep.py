@@ -99,6 +99,24 @@ def test_every_trial_is_one_finished_nested_run(sweep):
     assert {"b2n_table.csv", "b2n_table.md"} <= artifacts
 
 
+def test_the_cache_is_filled_once_before_trials_and_trials_record_their_node(sweep):
+    root, _, printed = sweep
+    (fill_file,) = (root / "results" / "e2e").glob("*/cache_fill.json")
+    records = json.loads(fill_file.read_text())
+    assert sorted((r["dataset"], r["built"]) for r in records) == [
+        ("Tones", True),
+        ("Tones2", True),
+    ]
+    assert len(list((root / "results" / "cache").rglob("*.npz"))) == 2  # one entry per dataset
+    assert printed.index("embedding cache: Tones") < printed.index("[1/9]")
+    _, parents, children = runs(root)
+    assert {r.data.tags["sept.node_ip"] for r in children} == {"127.0.0.1"}
+    assert {r.data.tags["sept.protocol"] for r in children} == {"b2n"}
+    assert (
+        "infer_ms" not in children[0].data.metrics
+    )  # sweeps other than efficiency never run the audio tower
+
+
 def test_runs_hold_params_metrics_artifacts_and_consistent_h(sweep, tmp_path):
     root, _, _ = sweep
     client, _, children = runs(root)

@@ -2,8 +2,7 @@ import pytest
 
 from sept_ray.config import ConfigError
 from sept_ray.tune.cli import parse_overrides
-from sept_ray.tune.grid import b2n_grid, parse_variant
-from sweeps.b2n import variants
+from sept_ray.tune.grid import b2n_grid, parse_variant, variants
 
 from conftest import write_tone_dataset
 
@@ -101,8 +100,30 @@ def test_place_trials_keeps_labels(tmp_path):
 
 
 def test_all_methods_in_the_papers_order():
-    from sweeps.b2n import all_methods
+    from sept_ray.tune.grid import all_methods
 
     assert all_methods()[:5] == ["zeroshot", "coop", "cocoop", "kgcoop", "dept"]
     assert variants(["all"], "both")[:3] == ["zeroshot", "coop", "coop+sept"]
     assert len(variants(["all"], "both")) == 11
+
+
+def test_xd_grid_and_its_cache_jobs(tmp_path):
+    from sept_ray.tune.cache_fill import cache_jobs
+    from sept_ray.tune.grid import parse_pair, xd_grid
+
+    write_tone_dataset(tmp_path, "Tones", ["a", "b"], 2, 1)
+    write_tone_dataset(tmp_path, "Other", ["c", "d"], 2, 1)
+    grid = xd_grid([parse_pair("Tones:Other")], ["coop", "coop+sept"], [0, 1], tmp_path)
+    assert [t.name for t in grid][:2] == [
+        "Tones-to-Other-fold1-seed0-coop",
+        "Tones-to-Other-fold1-seed0-coop+sept",
+    ]
+    assert {t.config.protocol.target for t in grid} == {"Other"}
+    configs = [t.config for t in grid]
+    configs = [c.__class__.from_dict({**c.to_dict(), "cache_dir": "/c"}) for c in configs]
+    jobs = cache_jobs(configs)  # one entry per dataset, however many trials read it
+    assert [(j.folder.rsplit("/", 1)[-1], j.views) for j in jobs] == [("Tones", 0), ("Other", 0)]
+    with pytest.raises(ConfigError, match="SOURCE:TARGET"):
+        parse_pair("Tones")
+    with pytest.raises(ValueError, match="Missing: dataset folder not found"):
+        xd_grid([("Tones", "Missing")], ["coop"], [0], tmp_path)

@@ -1,0 +1,185 @@
+"""What a trial trains on and is scored on: the b2n, xd and val protocols (SPEC §2).
+
+A :class:`TrialTask` names the training classes, the few-shot sample and two scored groups of
+clips. Every protocol scores a *seen* group (classes the prompt was trained on; a method with a
+head over them uses it) and an *unseen* one, reported as ``base`` and ``new``, and H of the two:
+
+- ``b2n``: seen = base-class test clips, unseen = new-class test clips.
+- ``xd``: train on every source class; seen = the source's test clips (all classes), unseen = the
+  target's test clips with the target's class names and template.
+- ``val``: a search objective that reads no test clip [ours]. The base classes are split again
+  (pseudo-base = first ceil(K_base/2), pseudo-new = the rest); a seeded ``val_fraction`` of each
+  pseudo-base class's training clips is held out, shots come from the rest; seen = the held-out
+  pseudo-base clips, unseen = every training clip of the pseudo-new classes.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from sept_ray.config import ConfigError, TrialConfig
+from sept_ray.data.catalog import dataset_template
+from sept_ray.data.manifest import Clip, DatasetSplit, load_split
+from sept_ray.data.split import base_new_split, sample_few_shot
+
+MIN_VAL_BASE_CLASSES = 4
+"""The val protocol needs >= 2 pseudo-base and >= 2 pseudo-new classes: with fewer, CE over one
+class or accuracy over one class is constant and says nothing [ours]."""
+
+
+@dataclass(frozen=True)
+class ScoredGroup:
+    """Clips scored against ``classes`` (labels index it): from dataset ``dataset`` at ``root``,
+    prompts built with ``template``; ``seen``: these are the training classes."""
+
+    name: str
+    dataset: str
+    root: Path
+    classes: tuple[str, ...]
+    clips: tuple[Clip, ...]
+    template: str
+    seen: bool
+
+
+@dataclass(frozen=True)
+class TrialTask:
+    """A trial's training classes and shots (from ``split``), and its two scored groups."""
+
+    protocol: str
+    split: DatasetSplit
+    template: str
+    train_classes: tuple[str, ...]
+    shots: tuple[Clip, ...]
+    seen: ScoredGroup
+    unseen: ScoredGroup
+
+    def clips_read(self) -> set[str]:
+        """Relative paths of every clip of the training dataset the trial trains or scores on."""
+        paths = {c.path for c in self.shots}
+        for group in (self.seen, self.unseen):
+            if group.dataset == self.split.name:
+                paths |= {c.path for c in group.clips}
+        return paths
+
+    def record(self) -> dict:
+        """The split as JSON (``split.json``): classes of each group and every clip used."""
+        return {
+            "protocol": self.protocol,
+            "dataset": self.split.name,
+            "fold": self.split.fold,
+            "classes": list(self.split.classes),
+            "train_classes": list(self.train_classes),
+            "base": list(self.seen.classes),
+            "new": list(self.unseen.classes),
+            "train_clips": [{"path": c.path, "classname": c.classname} for c in self.shots],
+            "scored": {
+                group.name: {
+                    "dataset": group.dataset,
+                    "reported_as": key,
+                    "classes": list(group.classes),
+                    "clips": [c.path for c in group.clips],
+                }
+                for key, group in (("base", self.seen), ("new", self.unseen))
+            },
+        }
+
+
+def build_task(cfg: TrialConfig) -> TrialTask:
+    """The task of ``cfg.protocol.name`` on ``cfg.data`` (see the module docstring)."""
+    split = load_split(cfg.data.root, cfg.data.name, cfg.data.fold)
+    template = dataset_template(cfg.data.name, cfg.data.template)
+    builders = {"b2n": b2n_task, "xd": xd_task, "val": val_task}
+    return builders[cfg.protocol.name](cfg, split, template)
+
+
+def in_classes(clips: tuple[Clip, ...], classes: tuple[str, ...]) -> tuple[Clip, ...]:
+    """The clips of ``classes``, in manifest order."""
+    wanted = set(classes)
+    return tuple(c for c in clips if c.classname in wanted)
+
+
+def b2n_task(cfg: TrialConfig, split: DatasetSplit, template: str) -> TrialTask:
+    classes = base_new_split(split.classes)
+    shots = sample_few_shot(split.train, classes.base, cfg.data.shots, cfg.train.seed)
+
+    def group(name: str, names: tuple[str, ...], seen: bool) -> ScoredGroup:
+        clips = in_classes(split.test, names)
+        return ScoredGroup(name, split.name, split.root, names, clips, template, seen)
+
+    return TrialTask(
+        "b2n",
+        split,
+        template,
+        classes.base,
+        shots,
+        group("base", classes.base, True),
+        group("new", classes.new, False),
+    )
+
+
+def xd_task(cfg: TrialConfig, split: DatasetSplit, template: str) -> TrialTask:
+    target_name = cfg.protocol.target
+    if target_name == cfg.data.name:
+        raise ConfigError(
+            f"protocol.target = {target_name!r}: the target must differ from data.name"
+        )
+    target = load_split(cfg.data.root, target_name, cfg.protocol.target_fold)
+    shots = sample_few_shot(split.train, split.classes, cfg.data.shots, cfg.train.seed)
+    seen = ScoredGroup("source", split.name, split.root, split.classes, split.test, template, True)
+    unseen = ScoredGroup(
+        "target",
+        target.name,
+        target.root,
+        target.classes,
+        target.test,
+        dataset_template(target.name, ""),
+        False,
+    )
+    return TrialTask("xd", split, template, split.classes, shots, seen, unseen)
+
+
+def val_task(cfg: TrialConfig, split: DatasetSplit, template: str) -> TrialTask:
+    base = base_new_split(split.classes).base
+    if len(base) < MIN_VAL_BASE_CLASSES:
+        raise ConfigError(
+            f"protocol.name = 'val' on {split.name!r}: {len(base)} base classes, the validation "
+            f"split needs at least {MIN_VAL_BASE_CLASSES}"
+        )
+    pseudo = base_new_split(base)
+    held_out, pool = hold_out(
+        split.train, pseudo.base, cfg.protocol.val_fraction, cfg.train.seed, split.name
+    )
+    shots = sample_few_shot(pool, pseudo.base, cfg.data.shots, cfg.train.seed)
+    seen = ScoredGroup("pseudo_base", split.name, split.root, pseudo.base, held_out, template, True)
+    unseen_clips = in_classes(split.train, pseudo.new)
+    unseen = ScoredGroup(
+        "pseudo_new", split.name, split.root, pseudo.new, unseen_clips, template, False
+    )
+    return TrialTask("val", split, template, pseudo.base, shots, seen, unseen)
+
+
+def hold_out(
+    clips: tuple[Clip, ...], classes: tuple[str, ...], fraction: float, seed: int, dataset: str
+) -> tuple[tuple[Clip, ...], tuple[Clip, ...]]:
+    """(held out, rest): ceil(fraction * n) clips of each class drawn by ``default_rng(seed)``;
+    a class needs 2 clips so that both sides get one."""
+    rng = np.random.default_rng([seed, 1])
+    held: set[str] = set()
+    for name in classes:
+        pool = [c.path for c in clips if c.classname == name]
+        if len(pool) < 2:
+            raise ConfigError(
+                f"{dataset}: class {name!r} has {len(pool)} training clip(s); the validation "
+                "split needs 2 (one to train on, one to score)"
+            )
+        n_held = min(len(pool) - 1, math.ceil(fraction * len(pool)))
+        held |= {pool[i] for i in rng.choice(len(pool), size=n_held, replace=False)}
+    in_group = in_classes(clips, classes)
+    return (
+        tuple(c for c in in_group if c.path in held),
+        tuple(c for c in in_group if c.path not in held),
+    )

@@ -1,0 +1,107 @@
+"""Kill a sweep's driver mid-sweep, resume it, and count its MLflow runs."""
+
+import contextlib
+import io
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+from mlflow.tracking import MlflowClient
+from mlflow.utils.mlflow_tags import MLFLOW_PARENT_RUN_ID
+
+from sweeps import b2n
+
+from conftest import write_bank, write_tone_dataset
+
+pytestmark = pytest.mark.slow
+REPO = Path(__file__).resolve().parents[2]
+CLASSES = ["alpha", "beta", "delta", "gamma"]
+
+
+def finished_trials(results: Path) -> dict[str, float]:
+    """Trial folder name -> mtime of its metrics.json (written when a trial ends)."""
+    return {
+        p.parent.name: p.stat().st_mtime for p in results.glob("resume/*/trials/*/metrics.json")
+    }
+
+
+def kill_session(leader: int) -> None:
+    """SIGKILL the driver's whole session (the driver and the local Ray it started)."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(leader, signal.SIGKILL)
+    for proc in psutil.process_iter(["pid"]):
+        with contextlib.suppress(psutil.Error):
+            if os.getsid(proc.pid) == leader:
+                proc.kill()
+
+
+def test_a_killed_sweep_resumes_and_keeps_one_run_per_trial(tmp_path, small_weights):
+    write_tone_dataset(tmp_path / "data", "Tones", CLASSES, 6, 3)
+    write_bank(tmp_path / "bank.json", ["Tones"], CLASSES)
+    results = tmp_path / "results"
+    argv = [
+        "--data-root", str(tmp_path / "data"), "--datasets", "Tones",
+        "--results", str(results), "--experiment", "resume",
+        "--methods", "coop", "--seeds", "0", "1", "2",
+        "--num-cpus", "1", "--max-concurrent", "1", "--weights", str(small_weights),
+        "--set", "train.epochs=3", "train.batch_size=4", "data.shots=4", "method.n_ctx=4",
+        f"sept.bank={tmp_path / 'bank.json'}", "sept.n_neighbors=3", "backbone.device=cpu",
+    ]  # fmt: skip
+    log = open(tmp_path / "first.log", "w")  # noqa: SIM115 - the child writes it
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    driver = subprocess.Popen(
+        [sys.executable, "sweeps/b2n.py", *argv],
+        cwd=REPO,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+        env=env,
+    )
+    try:
+        deadline = time.monotonic() + 240
+        while len(finished_trials(results)) < 2:
+            assert driver.poll() is None, (tmp_path / "first.log").read_text()[-3000:]
+            assert time.monotonic() < deadline, "no 2 trials finished in 240 s"
+            time.sleep(0.5)
+        time.sleep(2.0)  # let Tune snapshot its state after the second trial, as it does
+    finally:
+        kill_session(driver.pid)
+        driver.wait()
+        log.close()
+    killed_at = time.time()
+    before = finished_trials(results)
+    assert 2 <= len(before) < 6
+
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        code = b2n.main(["--resume", "--results", str(results), "--experiment", "resume"])
+    out = printed.getvalue()
+    assert code == 0, out
+    assert "resuming" in out and "6 trials finished, 0 failed" in out
+
+    after = finished_trials(results)
+    assert len(after) == 6
+    kept = [name for name, stamp in after.items() if stamp < killed_at]
+    assert len(kept) >= 2, "trials that had finished before the kill ran again"
+
+    run_dirs = list((results / "resume").iterdir())
+    assert len(run_dirs) == 1  # the resume wrote into the interrupted run's folder
+    sweep = json.loads((run_dirs[0] / "sweep.json").read_text())
+    client = MlflowClient(f"sqlite:///{results / 'mlflow.db'}")
+    experiment = client.get_experiment_by_name("resume")
+    found = client.search_runs([experiment.experiment_id])
+    parents = [r for r in found if MLFLOW_PARENT_RUN_ID not in r.data.tags]
+    children = [r for r in found if MLFLOW_PARENT_RUN_ID in r.data.tags]
+    assert [p.info.run_id for p in parents] == [sweep["parent_run_id"]]
+    assert parents[0].info.status == "FINISHED"
+    names = sorted(r.data.tags["sept.trial_name"] for r in children)
+    assert names == sorted(sweep["trials"]) and len(names) == 6  # exactly one run per trial
+    assert all(r.info.status == "FINISHED" for r in children)
+    assert all(len(client.get_metric_history(r.info.run_id, "H")) >= 3 for r in children)
+    print(f"runs: 1 parent, {len(children)} trials; {len(kept)} kept from before the kill")

@@ -1,0 +1,126 @@
+"""End to end: the cross-dataset sweep and the Optuna search of SEPT's settings."""
+
+import contextlib
+import csv
+import io
+import json
+
+import pytest
+from mlflow.tracking import MlflowClient
+from mlflow.utils.mlflow_tags import MLFLOW_PARENT_RUN_ID
+
+from sept_ray.data.synth.world import ensure_world
+from sept_ray.tune.search import SEARCHED
+from sweeps import search, xd
+
+from conftest import write_bank, write_tone_dataset
+
+pytestmark = pytest.mark.slow
+CLASSES = ["alpha", "beta", "delta", "gamma"]
+TARGET_CLASSES = ["epsilon", "zeta", "eta"]
+TINY = ["train.batch_size=4", "method.n_ctx=4", "backbone.device=cpu"]
+
+
+def run(module, argv):
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        code = module.main(argv)
+    return code, printed.getvalue()
+
+
+def test_xd_trains_on_the_source_and_scores_source_and_target(tmp_path, small_weights):
+    write_tone_dataset(tmp_path / "data", "Tones", CLASSES, 6, 3)
+    write_tone_dataset(tmp_path / "data", "Other", TARGET_CLASSES, 2, 4, folds=2)
+    write_bank(tmp_path / "bank.json", ["Tones"], CLASSES)
+    results = tmp_path / "res"
+    code, printed = run(
+        xd,
+        [
+            "--data-root", str(tmp_path / "data"), "--pairs", "Tones:Other",
+            "--results", str(results), "--experiment", "xd", "--num-cpus", "2",
+            "--weights", str(small_weights), "--set", "train.epochs=2", "data.shots=4",
+            f"sept.bank={tmp_path / 'bank.json'}", "sept.n_neighbors=3", *TINY,
+        ],
+    )  # fmt: skip
+    assert code == 0, printed
+    assert "Tones->Other" in printed and "Source" in printed
+    (table,) = results.glob("xd/*/xd_table.csv")
+    rows = list(csv.reader(table.open()))
+    assert rows[0] == ["source -> target", "method", "Source", "Target", "runs"]
+    assert {(r[0], r[1]) for r in rows[1:]} == {
+        ("Tones->Other", "coop"),
+        ("Tones->Other", "coop+sept"),
+    }
+    (split_file,) = results.glob("xd/*/trials/Tones-to-Other-fold1-seed0-coop/split.json")
+    split = json.loads(split_file.read_text())
+    assert split["train_classes"] == CLASSES  # every source class is trained on
+    assert split["scored"]["source"]["classes"] == CLASSES
+    assert split["scored"]["target"]["classes"] == sorted(TARGET_CLASSES)
+    assert len(split["scored"]["target"]["clips"]) == 3 * 3  # target fold 1's test clips
+    client = MlflowClient(f"sqlite:///{results / 'mlflow.db'}")
+    experiment = client.get_experiment_by_name("xd")
+    children = [
+        r
+        for r in client.search_runs([experiment.experiment_id])
+        if MLFLOW_PARENT_RUN_ID in r.data.tags
+    ]
+    assert {r.data.tags["sept.protocol"] for r in children} == {"xd"}
+    source = float(next(r for r in rows[1:] if r[1] == "coop")[2])
+    coop = next(r for r in children if r.data.tags["sept.variant"] == "coop")
+    assert coop.data.metrics["base"] == pytest.approx(source, abs=0.01)
+
+
+def test_search_on_the_builtin_world_never_reads_a_test_clip(tmp_path):
+    root = ensure_world(tmp_path / "data", ["SynthHome"])
+    write_tone_dataset(root, "Tones", CLASSES, 6, 3)  # 2 base classes: left out
+    results = tmp_path / "res"
+    code, printed = run(
+        search,
+        [
+            "--data-root", str(root), "--datasets", "SynthHome", "Tones",
+            "--results", str(results), "--experiment", "srch", "--num-cpus", "2",
+            "--num-samples", "3", "--max-concurrent", "2", "--folds", "2", "--no-b2n",
+            "--set", "train.epochs=2", *TINY,
+        ],
+    )  # fmt: skip
+    assert code == 0, printed
+    assert "Tones is left out of the objective (2 base classes" in printed
+    assert "best validation H" in printed
+    (run_dir,) = (results / "srch").iterdir()
+    with open(root / "SynthHome" / "csv_files" / "test_2.csv") as handle:
+        test_clips = {row["path"] for row in csv.DictReader(handle)}
+    splits = sorted(run_dir.glob("trials/*/SynthHome/split.json"))
+    assert len(splits) == 3 and not list(run_dir.glob("trials/*/Tones"))
+    for path in splits:
+        split = json.loads(path.read_text())
+        assert split["protocol"] == "val" and split["fold"] == 2
+        read = {c["path"] for c in split["train_clips"]}
+        read |= {p for group in split["scored"].values() for p in group["clips"]}
+        assert read and not read & test_clips  # no test clip trained on or scored
+        assert split["train_classes"] == split["scored"]["pseudo_base"]["classes"]
+        assert len(split["train_classes"]) == 3  # base = 5 of 10 -> pseudo-base 3, pseudo-new 2
+        assert len(split["scored"]["pseudo_new"]["classes"]) == 2
+        assert not set(split["scored"]["pseudo_base"]["clips"]) & {
+            c["path"] for c in split["train_clips"]
+        }
+    best = json.loads((run_dir / "best_settings.json").read_text())
+    assert set(best["settings"]) == set(SEARCHED)
+    assert 0.01 <= best["settings"]["sept.lam"] <= 10
+    assert 1 <= best["settings"]["sept.n_neighbors"] <= 20
+    with open(run_dir / "optuna_study.csv") as handle:
+        study = list(csv.DictReader(handle))
+    assert len(study) == 3 and {r["state"] for r in study} == {"COMPLETE"}
+    assert max(float(r["value"]) for r in study) == pytest.approx(best["H"])
+    client = MlflowClient(f"sqlite:///{results / 'mlflow.db'}")
+    experiment = client.get_experiment_by_name("srch")
+    found = client.search_runs([experiment.experiment_id])
+    parent = next(r for r in found if MLFLOW_PARENT_RUN_ID not in r.data.tags)
+    children = [r for r in found if MLFLOW_PARENT_RUN_ID in r.data.tags]
+    assert len(children) == 3 and all(r.info.status == "FINISHED" for r in children)
+    assert parent.data.metrics["best_val_H"] == pytest.approx(best["H"])
+    assert {a.path for a in client.list_artifacts(parent.info.run_id)} >= {
+        "optuna_study.csv",
+        "best_settings.json",
+        "search_trials.csv",
+    }
+    assert all("H_SynthHome" in r.data.metrics for r in children)
