@@ -26,6 +26,7 @@ from sept_ray.efficiency import InferenceTiming, time_inference
 from sept_ray.features import DatasetEmbeddings, EmbeddingCache
 from sept_ray.memory import PeakMemory
 from sept_ray.methods import METHODS, AudioBatch, PromptLearner, PromptSet, build_method
+from sept_ray.methods.readable import prompt_tokens
 from sept_ray.metrics import accuracy, harmonic_mean, per_class_accuracy
 from sept_ray.protocols import ScoredGroup, TrialTask, build_task
 from sept_ray.sept import NeighbourBank, SemanticExpansion, load_bank
@@ -369,8 +370,10 @@ def evaluate(
 
 def write_artifacts(result: TrialResult, fitted: Fitted) -> None:
     """config.yaml, metrics.json, per_class_accuracy.json, split.json, prompt.safetensors
-    (learned parameters; absent for zero-shot) and, with SEPT, neighbours.json and the bank it
-    used (neighbour_bank.json, whose content hash is the ``neighbour_bank`` tag)."""
+    (learned parameters; absent for zero-shot), prompt_tokens.json (each learned context vector's
+    nearest vocabulary tokens, :mod:`sept_ray.methods.readable`; absent for methods without
+    context vectors: PALM, zero-shot) and, with SEPT, neighbours.json and the bank it used
+    (neighbour_bank.json, whose content hash is the ``neighbour_bank`` tag)."""
     out = result.output_dir
     cfg = result.config
     learner, task = fitted.learner, fitted.task
@@ -393,6 +396,10 @@ def write_artifacts(result: TrialResult, fitted: Fitted) -> None:
     state = {k: v.detach().cpu().contiguous() for k, v in learner.state_dict().items()}
     if state:
         save_file(state, str(out / "prompt.safetensors"))
+    readable = prompt_tokens(learner)
+    if readable is not None:
+        text = json.dumps(readable, indent=1, ensure_ascii=False)
+        (out / "prompt_tokens.json").write_text(text, encoding="utf-8")
     expansion = fitted.expansion
     if expansion is not None and fitted.bank is not None:
         save_bank(fitted.bank, out / "neighbour_bank.json")

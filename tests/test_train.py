@@ -46,9 +46,16 @@ def test_coop_trial_metrics_and_artifacts(tmp_path, tone_root, small_weights):
         "per_class_accuracy.json",
         "split.json",
         "prompt.safetensors",
+        "prompt_tokens.json",
     }
     assert TrialConfig.from_yaml(out / "config.yaml") == cfg
     assert load_file(str(out / "prompt.safetensors"))["ctx"].shape == (4, 384)
+    readable = json.loads((out / "prompt_tokens.json").read_text(encoding="utf-8"))
+    assert readable["backbone"] == "tiny-alm" and readable["k"] == 5
+    assert [c["index"] for c in readable["contexts"]] == [0, 1, 2, 3]  # one per context vector
+    assert all(len(c["tokens"]) == 5 and c["nearest_l2"] > 0 for c in readable["contexts"])
+    nearest = [c["tokens"][0]["token"] for c in readable["contexts"]]
+    assert readable["prompt_text"] == " ".join([*nearest, "X."])
     split = json.loads((out / "split.json").read_text())
     assert split["base"] == ["alpha", "beta"] and split["new"] == ["delta", "gamma"]
     assert len(split["train_clips"]) == 8
@@ -73,6 +80,7 @@ def test_zero_shot_trial_has_no_training(tmp_path, tone_root, small_weights):
     result = run_trial(config(tmp_path, tone_root, small_weights, method={"name": "zeroshot"}))
     assert [m.epoch for m in result.history] == [0]
     assert not (result.output_dir / "prompt.safetensors").exists()
+    assert not (result.output_dir / "prompt_tokens.json").exists()
 
 
 def test_sept_trial_uses_bank_and_logs_neighbours(tmp_path, tone_root, small_weights):

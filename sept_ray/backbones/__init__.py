@@ -6,7 +6,7 @@ from sept_ray.backbones import (
     pengi,  # noqa: F401  (registers "pengi", "pengi-random")
     tiny,  # noqa: F401  (registers "tiny-alm")
 )
-from sept_ray.backbones.base import FrozenALM, TokenBatch
+from sept_ray.backbones.base import FrozenALM, TokenBatch, Vocabulary
 from sept_ray.backbones.registry import BACKBONES, build_backbone
 
-__all__ = ["BACKBONES", "FrozenALM", "TokenBatch", "build_backbone"]
+__all__ = ["BACKBONES", "FrozenALM", "TokenBatch", "Vocabulary", "build_backbone"]

@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -73,6 +73,39 @@ class TokenBatch:
         return int(self.ids.shape[0])
 
 
+@dataclass(frozen=True)
+class Vocabulary:
+    """The text tower's token-embedding table and how to read its token ids.
+
+    ``table``: [V, W], row ``v`` = the frozen input embedding of token id ``v``, for the V ids the
+    tokenizer knows (rows past the tokenizer's last id, which no text can reach, are left out);
+    ``decode``: token ids -> one readable string per id (the tokenizer's own text for the token
+    alone, without BPE markers such as ``</w>`` or ``Ġ``); ``special_ids``: ids of the special
+    tokens (start, end, padding, ...), which a learned prompt is not read as.
+    """
+
+    table: torch.Tensor
+    decode: Callable[[Sequence[int]], list[str]]
+    special_ids: frozenset[int] = frozenset()
+
+    @classmethod
+    def from_tokenizer(
+        cls, weight: torch.Tensor, tokenizer, special_ids: Sequence[int] | None = None
+    ) -> Vocabulary:
+        """From an embedding weight [rows, W] and a transformers tokenizer (slow or fast):
+        ``table`` = the first ``len(tokenizer)`` rows, ``decode`` = the tokenizer's ``decode``
+        of each id alone (which drops ``</w>``, turns ``Ġ`` into a space and bytes into text),
+        stripped of surrounding spaces (WordPiece keeps ``##`` on a word's continuation);
+        ``special_ids`` default to the tokenizer's ``all_special_ids``."""
+        size = min(len(tokenizer), int(weight.shape[0]))
+        specials = tokenizer.all_special_ids if special_ids is None else special_ids
+
+        def decode(ids: Sequence[int]) -> list[str]:
+            return [tokenizer.decode([int(i)]).strip() for i in ids]
+
+        return cls(weight.detach()[:size], decode, frozenset(int(i) for i in specials))
+
+
 class FrozenALM(nn.Module, ABC):
     """A frozen audio-language model: audio tower, text tower, one joint space.
 
@@ -123,6 +156,12 @@ class FrozenALM(nn.Module, ABC):
     @abstractmethod
     def text_features(self, embeds: torch.Tensor, batch: TokenBatch) -> torch.Tensor:
         """Token embeddings [P, L, W] -> un-normalised joint features [P, D] (differentiable)."""
+
+    def vocabulary(self) -> Vocabulary:
+        """The text tower's token-embedding table and token decoder (reading learned context
+        vectors as their nearest words); a backbone without a readable vocabulary raises
+        ``NotImplementedError``."""
+        raise NotImplementedError(f"backbone {self.name!r} has no readable vocabulary")
 
     @torch.no_grad()
     def encode_audio(self, wave: torch.Tensor) -> torch.Tensor:

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from sept_ray.backbones.base import FrozenALM, TokenBatch
+from sept_ray.backbones.base import FrozenALM, TokenBatch, Vocabulary
 from sept_ray.backbones.checkpoints import WEIGHTS, WeightsSource, add_weights, resolve_weights
 from sept_ray.backbones.registry import BACKBONES
 from sept_ray.config import BackboneConfig
@@ -159,6 +159,12 @@ class LaionClap(FrozenALM):
 
     def token_embedding(self, ids: torch.Tensor) -> torch.Tensor:
         return self.model.text_model.embeddings.word_embeddings(ids)
+
+    def vocabulary(self) -> Vocabulary:
+        """RoBERTa's byte-level BPE table; tokens read without ``Ġ``; specials: ``<s>``,
+        ``</s>``, ``<pad>``, ``<unk>``, ``<mask>``."""
+        weight = self.model.text_model.embeddings.word_embeddings.weight
+        return Vocabulary.from_tokenizer(weight, self.tokenizer)
 
     def text_features(self, embeds: torch.Tensor, batch: TokenBatch) -> torch.Tensor:
         """[P, L, W] -> [P, D]: position ids as RoBERTa derives them from token ids (1-based past

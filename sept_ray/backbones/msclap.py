@@ -30,7 +30,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from sept_ray.backbones.base import FrozenALM, TokenBatch
+from sept_ray.backbones.base import FrozenALM, TokenBatch, Vocabulary
 from sept_ray.backbones.checkpoints import WEIGHTS, WeightsSource, add_weights, resolve_weights
 from sept_ray.backbones.htsat import HTSATConfig
 from sept_ray.backbones.pengi_audio import (
@@ -228,6 +228,12 @@ class MSClap(FrozenALM):
 
     def token_embedding(self, ids: torch.Tensor) -> torch.Tensor:
         return self.caption_encoder.base.wte(ids)
+
+    def vocabulary(self) -> Vocabulary:
+        """GPT-2's byte-level BPE table; tokens read without ``Ġ``; special: ``<|endoftext|>``
+        alone (``!``, msclap's padding token, is also a real token of texts)."""
+        weight = self.caption_encoder.base.wte.weight
+        return Vocabulary.from_tokenizer(weight, self.tokenizer, special_ids=[self.end_id])
 
     def text_features(self, embeds: torch.Tensor, batch: TokenBatch) -> torch.Tensor:
         """[P, L, W] -> [P, D]: GPT-2 (causal, padding masked), hidden state at ``pool_index``,

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 
 import torch
 
-from sept_ray.backbones.base import FrozenALM, TokenBatch
+from sept_ray.backbones.base import FrozenALM, TokenBatch, Vocabulary
 from sept_ray.backbones.checkpoints import WEIGHTS, WeightsSource, add_weights, resolve_weights
 from sept_ray.backbones.clip_text import ClipTextTower, init_random_weights, vit_b16_text_config
 from sept_ray.backbones.clip_tokenizer import PENGI_MAX_TOKENS, ClipPrompts, load_clip_tokenizer
@@ -138,6 +138,13 @@ class Pengi(FrozenALM):
 
     def text_features(self, embeds: torch.Tensor, batch: TokenBatch) -> torch.Tensor:
         return self.caption_encoder(embeds, batch.mask, batch.pool_index)
+
+    def vocabulary(self) -> Vocabulary:
+        """The CLIP token table, cut to the tokenizer's ids (all 49,408 for CLIP's vocabulary,
+        fewer for ``pengi-random``'s offline one); tokens read without ``</w>``; specials:
+        ``<|startoftext|>`` and ``<|endoftext|>``."""
+        weight = self.caption_encoder.base.embeddings.token_embedding.weight
+        return Vocabulary.from_tokenizer(weight, self.prompts.tokenizer)
 
 
 def pengi_state(state: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:

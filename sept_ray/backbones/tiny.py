@@ -21,7 +21,7 @@ from safetensors import safe_open
 from safetensors.torch import save_file
 from torch import nn
 
-from sept_ray.backbones.base import FrozenALM, TokenBatch
+from sept_ray.backbones.base import FrozenALM, TokenBatch, Vocabulary
 from sept_ray.backbones.registry import BACKBONES
 from sept_ray.backbones.tiny_audio import TinyAudioConfig, TinyAudioTower
 from sept_ray.config import BackboneConfig
@@ -112,6 +112,12 @@ class TinyALM(FrozenALM):
 
     def text_features(self, embeds: torch.Tensor, batch: TokenBatch) -> torch.Tensor:
         return self.text.features(embeds, batch)
+
+    def vocabulary(self) -> Vocabulary:
+        """MiniLM's WordPiece table (30,522 x 384); specials: [CLS], [SEP], [PAD], [MASK], [UNK]."""
+        return Vocabulary.from_tokenizer(
+            self.text.model.embeddings.word_embeddings.weight, self.text.tokenizer
+        )
 
     def text_weights_id(self) -> str:
         """Hash of the text tower alone (the audio tower was aligned to exactly this tower)."""

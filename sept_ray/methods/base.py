@@ -161,6 +161,12 @@ class PromptLearner(nn.Module):
             features = self.encode(prompts)
         return lambda audio: self.scaled_cosine(audio, features)
 
+    def context_vectors(self) -> torch.Tensor | None:
+        """The learned context vectors [M, W] in the text tower's token-embedding space, shared
+        by every prompt, or None for a method without any (read as words by
+        :mod:`sept_ray.methods.readable`)."""
+        return None
+
     def param_groups(self, lr: float) -> list[dict]:
         """Optimiser parameter groups; by default every parameter at ``lr``."""
         return [{"params": list(self.parameters()), "lr": lr}]

@@ -35,7 +35,8 @@ class CoCoOp(CoOp):
     """Instance-conditioned context: ctx [M, W] + meta_net(audio) [B, 1, W] (see module doc).
 
     ``encode`` (SEPT's z and p, and the audio-free case) uses the shared context plus the
-    batch-mean bias [ours]; without audio, the context alone.
+    batch-mean bias [ours]; without audio, the context alone. :meth:`context_vectors` is that
+    shared context alone (the bias depends on each clip).
     """
 
     Options = CoCoOpOptions

@@ -28,6 +28,10 @@ class CoOp(PromptLearner):
     def encode(self, prompts: PromptSet, audio: AudioBatch | None = None) -> torch.Tensor:
         return nn.functional.normalize(self.text_raw(prompts, self.ctx), dim=-1)
 
+    def context_vectors(self) -> torch.Tensor:
+        """``ctx`` [M, W] (CoCoOp: without its per-clip meta-net bias)."""
+        return self.ctx
+
     def text_raw(self, prompts: PromptSet, ctx: torch.Tensor) -> torch.Tensor:
         """Un-normalised text features [P, D] of ``prompts`` with context ``ctx`` [M, W]."""
         return self.backbone.text_features(

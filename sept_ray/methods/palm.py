@@ -22,7 +22,8 @@ from sept_ray.methods.registry import METHODS
 
 @METHODS.register("palm")
 class PALM(PromptLearner):
-    """Per-class joint-space vectors ``vectors`` [K, D] and mixing logits ``lambdas`` [K]."""
+    """Per-class joint-space vectors ``vectors`` [K, D] and mixing logits ``lambdas`` [K]; no
+    context vectors (``vectors`` live in the joint space, not among the token embeddings)."""
 
     def init_parameters(self, generator: torch.Generator) -> None:
         k, d = len(self.train_classes), self.backbone.embed_dim

