@@ -16,6 +16,7 @@ import argparse
 from sept_ray.report.tables import to_text
 from sept_ray.tune.cli import (
     add_common_args,
+    add_variant_args,
     parse_study_args,
     report,
     run_study,
@@ -28,18 +29,7 @@ from sept_ray.tune.grid import b2n_grid, variants
 
 def build_parser() -> argparse.ArgumentParser:
     parser = study_parser(__doc__)
-    parser.add_argument(
-        "--methods",
-        nargs="+",
-        default=["zeroshot", "coop"],
-        help="methods, or 'all' (default: zeroshot coop); zeroshot never gets SEPT",
-    )
-    parser.add_argument(
-        "--sept",
-        choices=["both", "on", "off"],
-        default="both",
-        help="run each trainable method without and/or with SEPT (default both)",
-    )
+    add_variant_args(parser, ["zeroshot", "coop"])
     add_common_args(parser)
     return parser
 

@@ -18,6 +18,7 @@ import argparse
 from sept_ray.report import studies
 from sept_ray.tune.cli import (
     add_common_args,
+    add_variant_args,
     parse_study_args,
     report_study_table,
     run_study,
@@ -49,18 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help=f"the paper's pairs: {' '.join(PAPER_PAIRS)} (needs --data-root)",
     )
-    parser.add_argument(
-        "--methods",
-        nargs="+",
-        default=["coop"],
-        help="methods, or 'all' (default: coop); zeroshot never gets SEPT",
-    )
-    parser.add_argument(
-        "--sept",
-        choices=["both", "on", "off"],
-        default="both",
-        help="run each trainable method without and/or with SEPT (default both)",
-    )
+    add_variant_args(parser, ["coop"])
     add_common_args(parser)
     return parser
 

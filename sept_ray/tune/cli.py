@@ -36,6 +36,22 @@ def study_parser(doc: str) -> argparse.ArgumentParser:
     )
 
 
+def add_variant_args(parser: argparse.ArgumentParser, methods: list[str]) -> None:
+    """``--methods`` (default ``methods``) and ``--sept both|on|off``: the table's variants."""
+    parser.add_argument(
+        "--methods",
+        nargs="+",
+        default=methods,
+        help=f"methods, or 'all' (default: {' '.join(methods)}); zeroshot never gets SEPT",
+    )
+    parser.add_argument(
+        "--sept",
+        choices=["both", "on", "off"],
+        default="both",
+        help="run each trainable method without and/or with SEPT (default both)",
+    )
+
+
 def add_common_args(parser: argparse.ArgumentParser) -> None:
     """Options every sweep takes: data, seeds, preset, overrides, results, MLflow, Ray, resources."""
     parser.add_argument(
