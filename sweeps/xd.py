@@ -56,7 +56,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parse_study_args(build_parser(), argv, "xd")
+    parser = build_parser()
+    args = parse_study_args(parser, argv, "xd")
+    if args.datasets != parser.get_default("datasets"):
+        raise ValueError("--datasets has no effect on xd: name SOURCE:TARGET pairs with --pairs")
     pairs = [parse_pair(p) for p in (PAPER_PAIRS if args.paper_pairs else args.pairs)]
     if args.smoke_test:
         pairs = pairs[:1]

@@ -124,3 +124,10 @@ def test_search_on_the_builtin_world_never_reads_a_test_clip(tmp_path):
         "search_trials.csv",
     }
     assert all("H_SynthHome" in r.data.metrics for r in children)
+
+
+def test_xd_refuses_datasets_and_bad_pairs(tmp_path):
+    with pytest.raises(ValueError, match="--datasets has no effect on xd"):
+        xd.main(["--datasets", "SynthHome", "--results", str(tmp_path)])
+    with pytest.raises(ValueError, match="expected SOURCE:TARGET"):
+        xd.main(["--pairs", "SynthHome", "--results", str(tmp_path)])
