@@ -76,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
         folds=setup.folds,
     )
     params = {"pairs": [f"{s}:{t}" for s, t in pairs], "variants": chosen}
-    result = run_study(args, "xd", setup, trials, params, argv)
+    result = run_study(args, "xd", setup, trials, params, argv, table_stem="xd_scores")
     header, body = studies.xd_table(result.table)
     title = "Cross-dataset transfer (accuracy %, mean over folds and seeds):"
     return report_study_table(result, title, "xd_table", header, body)

@@ -62,10 +62,10 @@ def footnote(rows: Sequence[TableRow]) -> str:
     return "" if all(r.complete for r in rows) else f"\n{INCOMPLETE_NOTE}\n"
 
 
-def write_tables(rows: Sequence[TableRow], folder: Path) -> list[Path]:
-    """Write ``b2n_table.csv`` and ``b2n_table.md`` into ``folder``; return their paths."""
+def write_tables(rows: Sequence[TableRow], folder: Path, stem: str = "b2n_table") -> list[Path]:
+    """Write ``<stem>.csv`` and ``<stem>.md`` into ``folder``; return their paths."""
     folder.mkdir(parents=True, exist_ok=True)
-    csv_path, md_path = folder / "b2n_table.csv", folder / "b2n_table.md"
+    csv_path, md_path = folder / f"{stem}.csv", folder / f"{stem}.md"
     with open(csv_path, "w", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(CSV_COLUMNS)

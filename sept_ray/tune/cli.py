@@ -239,9 +239,12 @@ def run_study(
     trials: list[GridTrial],
     params: dict[str, Any],
     argv: list[str] | None,
+    table_stem: str = "b2n_table",
 ) -> SweepResult:
-    """Run ``trials`` as a sweep named after ``study`` (or ``--experiment``) and return it."""
+    """Run ``trials`` as a sweep named after ``study`` (or ``--experiment``) and return it;
+    ``table_stem`` names the file of its aggregated Base/New/H table."""
     spec = study_spec(args, study, setup, trials, params, argv)
+    spec.table_stem = table_stem
     return run_sweep(spec, Path(args.resume) if args.resume else None)
 
 

@@ -40,6 +40,7 @@ class SweepSpec:
     max_concurrent: int = 0  # 0: as many as resources allow
     max_failures: int = 1  # retries of a failed trial (Tune FailureConfig)
     cache_gpus: float = 0.0  # GPUs of each embedding-cache task
+    table_stem: str = "b2n_table"  # file name of the aggregated Base/New/H table
     params: dict[str, Any] = field(default_factory=dict)  # logged on the sweep's parent run
 
 
@@ -346,7 +347,7 @@ def run_sweep(spec: SweepSpec, resume: Path | None = None) -> SweepResult:
         outcomes, failed = collect(tuner.fit(), trials)
         planned = Counter((t.row, table_dataset(t.config)) for t in trials)
         table = aggregate([o.score for o in outcomes], planned) if outcomes else []
-        table_files = write_tables(table, run_dir) if table else []
+        table_files = write_tables(table, run_dir, spec.table_stem) if table else []
         client = MlflowClient(session.uri)
         for path in table_files:
             client.log_artifact(session.parent_id, str(path))

@@ -44,6 +44,8 @@ def test_xd_trains_on_the_source_and_scores_source_and_target(tmp_path, small_we
     )  # fmt: skip
     assert code == 0, printed
     assert "Tones->Other" in printed and "Source" in printed
+    assert not list(results.glob("xd/*/b2n_table.csv"))
+    assert len(list(results.glob("xd/*/xd_scores.csv"))) == 1  # base = source, new = target
     (table,) = results.glob("xd/*/xd_table.csv")
     rows = list(csv.reader(table.open()))
     assert rows[0] == ["source -> target", "method", "Source", "Target", "runs"]
