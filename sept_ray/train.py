@@ -177,8 +177,8 @@ def fit(
     views = cfg.data.crop_views if cfg.data.train_crop == "random" else 0
     cache = EmbeddingCache(cfg.cache_dir)
     embeddings = cache.load(backbone, task.split.root, views, build=embed_missing)
-    if task.protocol == "val":  # the trial holds no embedding of a clip it must not read
-        embeddings = embeddings.subset(sorted(task.clips_read()))
+    # the trial holds only the clips it reads (val: so no test clip is even in memory)
+    embeddings = embeddings.subset(sorted(task.clips_read()))
     device = backbone.device
 
     generator = torch.Generator().manual_seed(cfg.train.seed)

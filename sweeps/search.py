@@ -76,8 +76,6 @@ def main(argv: list[str] | None = None) -> int:
         "search_seed": args.search_seed,
     }
     spec = study_spec(args, "search", setup, trials, params, argv)
-    if not args.max_concurrent:
-        spec.max_concurrent = 2
     found = run_search(spec, samples, args.search_seed, args.resume and Path(args.resume))
     print(f"\nsearch: {len(found.trials)} settings scored, {len(found.failed)} failed")
     for trial_id, error in found.failed:

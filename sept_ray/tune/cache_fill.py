@@ -69,20 +69,10 @@ def fill_entry(job: CacheJob) -> dict:
         "views": job.views,
         "clips": len(embeddings.paths),
         "built": not found,
-        "node_ip": node_ip(ray.get_runtime_context().get_node_id()),
+        "node_ip": ray.util.get_node_ip_address(),
         "device": device,
         "seconds": round(time.monotonic() - started, 2),
     }
-
-
-def node_ip(node_id: str) -> str:
-    """The address of the Ray node ``node_id`` (as the cluster knows it)."""
-    import ray
-
-    for node in ray.nodes():
-        if node["NodeID"] == node_id:
-            return node["NodeManagerAddress"]
-    return "unknown"
 
 
 def fill_cache(jobs: list[CacheJob], cpus: float, gpus: float) -> list[dict]:

@@ -182,7 +182,7 @@ class MlflowTracker(Callback):
         stamp = int(result.get("timestamp", 0) * 1000)
         if result.get("final"):
             names, step = FINAL_METRICS, 0
-            extra = [n for n in result if n.startswith("H_") or n.startswith("val_")]
+            extra = [n for n in result if n.startswith("H_")]
             names = (*names, *extra)
             if result.get("node_ip"):
                 self.client.set_tag(run_id, "sept.node_ip", str(result["node_ip"]))
