@@ -1,4 +1,4 @@
-"""The ``sept`` command: built-in data, TinyALM pretraining, single trials, listings.
+"""The ``sept`` command: built-in data, TinyALM pretraining, single trials, reports, listings.
 
 Sweeps are scripts in ``sweeps/`` (``python sweeps/b2n.py --help``).
 """
@@ -13,6 +13,7 @@ from pathlib import Path
 from sept_ray.backbones.cli import add_commands as add_backbone_commands
 from sept_ray.config import ConfigError, TrialConfig, deep_merge
 from sept_ray.data.cli import add_commands as add_data_commands
+from sept_ray.report.cli import add_commands as add_report_commands
 from sept_ray.sept.neighbors.cli import add_commands as add_neighbor_commands
 
 
@@ -140,6 +141,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_backbone_commands(commands)
 
     add_neighbor_commands(commands)
+    add_report_commands(commands)
     return parser
 
 

@@ -68,6 +68,8 @@ class TableRow:
     n_seeds: int
     n_runs: int
     n_expected: int  # runs the sweep planned for this cell; more than n_runs when some failed
+    base_std: float = 0.0  # std over seeds of Base (0 with one seed)
+    new_std: float = 0.0  # std over seeds of New (0 with one seed)
 
     @property
     def complete(self) -> bool:
@@ -96,32 +98,34 @@ def aggregate(
     rows: list[TableRow] = []
     for variant in variants:
         cells = []
-        seed_h: dict[str, dict[int, float]] = {}  # dataset -> seed -> H of that seed
+        by_seed: dict[str, dict[int, tuple[float, float, float]]] = {}  # dataset -> seed -> B,N,H
         for (v, dataset), seeds in sorted(by_cell.items()):
             if v != variant:
                 continue
-            per_seed = [
-                tuple(statistics.fmean(getattr(r, f) for r in runs) for f in ("base", "new", "h"))
-                for _, runs in sorted(seeds.items())
-            ]
-            hs = [s[2] for s in per_seed]
-            seed_h[dataset] = dict(zip(sorted(seeds), hs, strict=True))
+            by_seed[dataset] = {
+                seed: tuple(statistics.fmean(getattr(r, f) for r in runs) for f in FIELDS)
+                for seed, runs in sorted(seeds.items())
+            }
+            per_seed = list(by_seed[dataset].values())
+            spread = [_std([s[i] for s in per_seed]) for i in range(3)]
+            n_runs = sum(len(runs) for runs in seeds.values())
             cells.append(
                 TableRow(
                     variant=variant,
                     dataset=dataset,
                     base=statistics.fmean(s[0] for s in per_seed),
                     new=statistics.fmean(s[1] for s in per_seed),
-                    h=statistics.fmean(hs),
-                    h_std=statistics.stdev(hs) if len(hs) > 1 else 0.0,
+                    h=statistics.fmean(s[2] for s in per_seed),
+                    h_std=spread[2],
                     n_seeds=len(per_seed),
-                    n_runs=sum(len(runs) for runs in seeds.values()),
-                    n_expected=expected.get(
-                        (variant, dataset), sum(len(runs) for runs in seeds.values())
-                    ),
+                    n_runs=n_runs,
+                    n_expected=expected.get((variant, dataset), n_runs),
+                    base_std=spread[0],
+                    new_std=spread[1],
                 )
             )
         rows.extend(cells)
+        spread = _average_std(by_seed)
         rows.append(
             TableRow(
                 variant=variant,
@@ -129,20 +133,36 @@ def aggregate(
                 base=statistics.fmean(c.base for c in cells),
                 new=statistics.fmean(c.new for c in cells),
                 h=statistics.fmean(c.h for c in cells),
-                h_std=_average_h_std(seed_h),
+                h_std=spread[2],
                 n_seeds=min(c.n_seeds for c in cells),
                 n_runs=sum(c.n_runs for c in cells),
                 n_expected=max(
                     sum(c.n_expected for c in cells),
                     sum(n for (v, _), n in expected.items() if v == variant),
                 ),
+                base_std=spread[0],
+                new_std=spread[1],
             )
         )
     return rows
 
 
-def _average_h_std(seed_h: Mapping[str, Mapping[int, float]]) -> float:
-    """Std over seeds of the per-seed average H, using the seeds every dataset has (0 if < 2)."""
-    common = set.intersection(*(set(by_seed) for by_seed in seed_h.values()))
-    averages = [statistics.fmean(by_seed[s] for by_seed in seed_h.values()) for s in sorted(common)]
-    return statistics.stdev(averages) if len(averages) > 1 else 0.0
+FIELDS = ("base", "new", "h")
+
+
+def _std(values: Sequence[float]) -> float:
+    """Sample std; 0 for fewer than two values."""
+    return statistics.stdev(values) if len(values) > 1 else 0.0
+
+
+def _average_std(
+    by_seed: Mapping[str, Mapping[int, tuple[float, float, float]]],
+) -> tuple[float, float, float]:
+    """Std over seeds of the per-seed averages of Base, New and H over datasets, using the seeds
+    every dataset has (0 with fewer than two such seeds)."""
+    common = sorted(set.intersection(*(set(seeds) for seeds in by_seed.values())))
+    per_seed = [
+        [statistics.fmean(seeds[s][i] for seeds in by_seed.values()) for s in common]
+        for i in range(3)
+    ]
+    return tuple(_std(values) for values in per_seed)

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+import numpy as np
 import torch
 import yaml
 from safetensors.torch import save_file
@@ -27,6 +28,7 @@ from sept_ray.features import DatasetEmbeddings, EmbeddingCache
 from sept_ray.memory import PeakMemory
 from sept_ray.methods import METHODS, AudioBatch, PromptLearner, PromptSet, build_method
 from sept_ray.methods.readable import prompt_tokens
+from sept_ray.methods.text_map import TEXT_MAP_FILE, load_bank_or_none, text_map
 from sept_ray.metrics import accuracy, harmonic_mean, per_class_accuracy
 from sept_ray.protocols import ScoredGroup, TrialTask, build_task
 from sept_ray.sept import NeighbourBank, SemanticExpansion, load_bank
@@ -372,7 +374,9 @@ def write_artifacts(result: TrialResult, fitted: Fitted) -> None:
     """config.yaml, metrics.json, per_class_accuracy.json, split.json, prompt.safetensors
     (learned parameters; absent for zero-shot), prompt_tokens.json (each learned context vector's
     nearest vocabulary tokens, :mod:`sept_ray.methods.readable`; absent for methods without
-    context vectors: PALM, zero-shot) and, with SEPT, neighbours.json and the bank it used
+    context vectors: PALM, zero-shot), text_embeddings.npz (every class and its first N bank
+    phrases through the learned prompt and zero-shot, :mod:`sept_ray.methods.text_map`) and, with
+    SEPT, neighbours.json and the bank it used
     (neighbour_bank.json, whose content hash is the ``neighbour_bank`` tag)."""
     out = result.output_dir
     cfg = result.config
@@ -400,6 +404,17 @@ def write_artifacts(result: TrialResult, fitted: Fitted) -> None:
     if readable is not None:
         text = json.dumps(readable, indent=1, ensure_ascii=False)
         (out / "prompt_tokens.json").write_text(text, encoding="utf-8")
+    bank = fitted.bank or load_bank_or_none(cfg.sept.bank, cfg.data.name)
+    arrays = text_map(
+        learner,
+        task.split.classes,
+        task.train_classes,
+        task.template,
+        bank,
+        cfg.data.name,
+        result.n_neighbors or cfg.sept.n_neighbors,
+    )
+    np.savez(out / TEXT_MAP_FILE, **arrays)
     expansion = fitted.expansion
     if expansion is not None and fitted.bank is not None:
         save_bank(fitted.bank, out / "neighbour_bank.json")

@@ -29,6 +29,7 @@ from sept_ray.tune.cli import (
     study_parser,
     study_setup,
     study_spec,
+    write_report,
 )
 from sept_ray.tune.grid import labelled_grid
 from sept_ray.tune.search import eligible_datasets, fmt, run_search
@@ -84,8 +85,11 @@ def main(argv: list[str] | None = None) -> int:
     for key, value in found.best.items():
         print(f"  {key} = {fmt(value)}")
     print(f"search tables: {', '.join(str(p) for p in found.files)}")
+    search_report = write_report(
+        found.mlflow_uri, spec.experiment, found.parent_run_id, found.run_dir
+    )
     if args.no_b2n:
-        return 0 if not found.failed else 1
+        return 1 if found.failed or search_report else 0
 
     best = unflatten(found.best)
     rows = [
@@ -111,7 +115,7 @@ def main(argv: list[str] | None = None) -> int:
     result = run_study(args, "search-b2n", setup, b2n_trials, {"settings": found.best}, argv)
     print()
     print(to_text(result.table), end="")
-    return report(result) or (1 if found.failed else 0)
+    return report(result) or (1 if found.failed or search_report else 0)
 
 
 if __name__ == "__main__":

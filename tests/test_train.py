@@ -1,5 +1,6 @@
 import json
 
+import numpy as np
 import pytest
 import torch
 from safetensors.torch import load_file
@@ -47,6 +48,7 @@ def test_coop_trial_metrics_and_artifacts(tmp_path, tone_root, small_weights):
         "split.json",
         "prompt.safetensors",
         "prompt_tokens.json",
+        "text_embeddings.npz",
     }
     assert TrialConfig.from_yaml(out / "config.yaml") == cfg
     assert load_file(str(out / "prompt.safetensors"))["ctx"].shape == (4, 384)
@@ -102,6 +104,25 @@ def test_sept_trial_uses_bank_and_logs_neighbours(tmp_path, tone_root, small_wei
     assert saved["n_neighbors"] == 3 and result.summary()["n_neighbors"] == 3
     used = load_bank(result.output_dir / "neighbour_bank.json")  # the bank itself, an artifact
     assert used.datasets == {"Tones": phrases} and used.content_hash == saved["bank_hash"]
+
+    # the text map: every class (base and new) and its first N phrases, learned and zero-shot
+    arrays = np.load(result.output_dir / "text_embeddings.npz")
+    assert list(arrays["classes"]) == ["alpha", "beta", "delta", "gamma"]
+    assert list(arrays["trained"]) == [True, True, False, False]
+    assert list(arrays["phrases"][:3]) == phrases["alpha"][:3] and len(arrays["phrases"]) == 12
+    assert list(arrays["phrase_owner"]) == [0] * 3 + [1] * 3 + [2] * 3 + [3] * 3
+    for key in ("class_learned", "class_zeroshot", "phrase_learned", "phrase_zeroshot"):
+        assert np.allclose(np.linalg.norm(arrays[key], axis=1), 1.0, atol=1e-5)
+    assert arrays["class_learned"].shape == (4, 384) and arrays["phrase_learned"].shape == (12, 384)
+    # zero-shot is the backbone's hand-template text feature; learned differs after training
+    assert not np.allclose(arrays["class_learned"], arrays["class_zeroshot"], atol=1e-3)
+
+
+def test_zero_shot_text_map_is_the_template_embedding(tmp_path, tone_root, small_weights):
+    cfg = config(tmp_path, tone_root, small_weights, method={"name": "zeroshot"})
+    arrays = np.load(run_trial(cfg).output_dir / "text_embeddings.npz")
+    assert len(arrays["phrases"]) == 0  # no shipped bank for the test dataset: classes only
+    assert np.allclose(arrays["class_learned"], arrays["class_zeroshot"], atol=1e-5)
 
 
 def test_sept_needs_every_base_class_in_the_bank(tmp_path, tone_root, small_weights):

@@ -1,1 +1,1 @@
-"""Tables (and, later, plots and reports) built from sweep results."""
+"""Sweep reports: paper-layout tables beside the paper's numbers, figures, HTML (sept report)."""

@@ -13,6 +13,16 @@ from sept_ray.sept.ablation import ABLATION_ROWS
 MARK = "✓"
 
 
+def mean_cell(value: float, std: float, n_seeds: int) -> str:
+    """``"86.85"``, or ``"86.85 ± 0.42"`` (std over seeds) when there are several seeds."""
+    return f"{value:.2f} ± {std:.2f}" if n_seeds > 1 else f"{value:.2f}"
+
+
+def runs_cell(row: TableRow) -> str:
+    """``"6"``, or ``"5/6"`` when only 5 of 6 planned runs finished."""
+    return str(row.n_runs) if row.complete else f"{row.n_runs}/{row.n_expected}"
+
+
 def averages(rows: Sequence[TableRow]) -> dict[str, TableRow]:
     """label -> its AVERAGE row (mean of per-dataset values)."""
     return {r.variant: r for r in rows if r.dataset == AVERAGE}
@@ -38,7 +48,13 @@ def xd_table(rows: Sequence[TableRow]) -> tuple[list[str], list[list[str]]]:
     accuracy (all source classes) and the target accuracy (target classes), in percent."""
     header = ["source -> target", "method", "Source", "Target", "runs"]
     body = [
-        [r.dataset, r.variant, f"{r.base:.2f}", f"{r.new:.2f}", str(r.n_runs)]
+        [
+            r.dataset,
+            r.variant,
+            mean_cell(r.base, r.base_std, r.n_seeds),
+            mean_cell(r.new, r.new_std, r.n_seeds),
+            runs_cell(r),
+        ]
         for r in rows
         if r.dataset != AVERAGE
     ]
@@ -59,10 +75,10 @@ def ablation_table(rows: Sequence[TableRow]) -> tuple[list[str], list[list[str]]
         cell = found.get(row.label)
         scores = (
             [
-                f"{cell.base:.2f}",
-                f"{cell.new:.2f}",
-                f"{cell.h:.2f}",
-                str(cell.n_runs) if cell.complete else f"{cell.n_runs}/{cell.n_expected}",
+                mean_cell(cell.base, cell.base_std, cell.n_seeds),
+                mean_cell(cell.new, cell.new_std, cell.n_seeds),
+                mean_cell(cell.h, cell.h_std, cell.n_seeds),
+                runs_cell(cell),
             ]
             if cell
             else ["missing"] * 3 + ["0"]
@@ -102,7 +118,7 @@ def efficiency_table(
                 f"{statistics.fmean(m['train_seconds'] for m in metrics):.1f}",
                 f"{statistics.fmean(m['infer_ms'] for m in metrics):.2f}",
                 f"{statistics.fmean(m['infer_ms_cached_audio'] for m in metrics):.4f}",
-                f"{cell.h:.2f}" if cell else "missing",
+                mean_cell(cell.h, cell.h_std, cell.n_seeds) if cell else "missing",
                 str(len(metrics)),
             ]
         )

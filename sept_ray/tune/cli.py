@@ -308,8 +308,30 @@ def cache_gpus(args: argparse.Namespace) -> float:
     return 1.0 if args.gpus_per_trial > 0 else 0.0
 
 
+def write_report(uri: str, experiment: str, parent_run_id: str, run_dir: Path) -> int:
+    """Build the sweep's report from its MLflow record into ``<run_dir>/report`` and log it to
+    the parent run; print where it is. A report that fails is an error (exit code 1), and the
+    command to rebuild it is printed: the sweep's results are all in MLflow."""
+    from sept_ray.report.build import build_report
+    from sept_ray.report.record import load_sweep
+
+    try:
+        files = build_report(load_sweep(uri, experiment, parent_run_id), run_dir / "report")
+    except Exception as exc:  # noqa: BLE001 - the sweep is done; say what failed and how to retry
+        print(f"report: failed: {type(exc).__name__}: {exc}", file=sys.stderr)
+        print(
+            f"  rebuild it with: sept report --experiment {shlex.quote(experiment)} "
+            f"--mlflow-uri {shlex.quote(uri)} --run-id {parent_run_id}",
+            file=sys.stderr,
+        )
+        return 1
+    print(f"report: {files.html} (and report.md, CSVs, {len(files.figures)} figures)")
+    return 0
+
+
 def report(result: SweepResult, extra_files: list[Path] = ()) -> int:
-    """Print failures, counts and where everything is; exit code 1 if any trial failed."""
+    """Print failures, counts and where everything is, and write the sweep's report; exit code 1
+    if any trial failed or the report could not be built."""
     for name, error in result.failed:
         print(f"FAILED {name}: {error}")
     print(
@@ -323,7 +345,8 @@ def report(result: SweepResult, extra_files: list[Path] = ()) -> int:
         print(f"MLflow: {result.mlflow_uri}")
     else:
         print(f"MLflow: mlflow ui --backend-store-uri {result.mlflow_uri}")
-    return 0 if not result.failed else 1
+    built = write_report(result.mlflow_uri, result.experiment, result.parent_run_id, result.run_dir)
+    return 1 if result.failed or built else 0
 
 
 def report_study_table(

@@ -56,6 +56,34 @@ def search_space(bank_size: int) -> dict[str, Any]:
     }
 
 
+def optuna_distributions(bank_size: int) -> dict[str, Any]:
+    """The same space as :func:`search_space` as Optuna distributions (what a report rebuilds
+    the study from: ``search_space.json`` on the search's parent run)."""
+    from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
+
+    switch = CategoricalDistribution([True, False])
+    return {
+        "sept.lam": FloatDistribution(*LAMBDA_RANGE, log=True),
+        "sept.n_neighbors": IntDistribution(1, bank_size),
+        "sept.use_intra": switch,
+        "sept.intra_margin": switch,
+        "sept.use_inter": switch,
+        "sept.inter_margin": switch,
+        "sept.inter_const_margin": FloatDistribution(*INTER_CONST_RANGE),
+        "sept.margin_scale": FloatDistribution(*MARGIN_SCALE_RANGE, log=True),
+    }
+
+
+def write_space(run_dir: Path, bank_size: int) -> Path:
+    """``search_space.json``: {dotted key: Optuna distribution JSON} of the searched space."""
+    from optuna.distributions import distribution_to_json
+
+    path = run_dir / "search_space.json"
+    space = {k: distribution_to_json(d) for k, d in optuna_distributions(bank_size).items()}
+    path.write_text(json.dumps(space, indent=1))
+    return path
+
+
 def eligible_datasets(root: Path, datasets: list[str], fold: int = 1) -> tuple[list[str], dict]:
     """(datasets the objective uses, {left out: reason}): the val split needs at least
     :data:`MIN_VAL_BASE_CLASSES` base classes."""
@@ -121,6 +149,9 @@ def run_search(
     first = session.trials[0]
     size = bank_size(session.trials)
     storage_url = f"sqlite:///{session.run_dir / 'optuna.db'}"
+    MlflowClient(session.uri).log_artifact(
+        session.parent_id, str(write_space(session.run_dir, size))
+    )
     try:
         searcher = OptunaSearch(
             metric="H",

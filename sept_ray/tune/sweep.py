@@ -162,6 +162,22 @@ def collect(grid, trials: list[GridTrial]) -> tuple[list[TrialOutcome], list[tup
 
 
 SWEEP_FILE = "sweep.json"  # in the run folder: what --resume needs to find the sweep again
+PLAN_FILE = "sweep_plan.json"  # on the parent run: every planned trial (reports name the missing)
+
+
+def sweep_plan(trials: list[GridTrial]) -> list[dict[str, Any]]:
+    """Each planned trial's name, table row label, table dataset, seed, fold and protocol."""
+    return [
+        {
+            "name": t.name,
+            "label": t.row,
+            "dataset": table_dataset(t.config),
+            "seed": t.config.train.seed,
+            "fold": t.config.data.fold,
+            "protocol": t.config.protocol.name,
+        }
+        for t in trials
+    ]
 
 
 @dataclass
@@ -264,6 +280,9 @@ def open_session(spec: SweepSpec, resume: Path | None = None) -> SweepSession:
             "params": {k: str(v) for k, v in sweep_params.items()},
         }
         (run_dir / SWEEP_FILE).write_text(json.dumps(record, indent=1))
+        plan_file = run_dir / PLAN_FILE
+        plan_file.write_text(json.dumps(sweep_plan(trials), indent=1))
+        client.log_artifact(parent_id, str(plan_file))
     cache_file = run_dir / "cache_fill.json"
     cache_file.write_text(json.dumps(records, indent=1))
     client.log_artifact(parent_id, str(cache_file))

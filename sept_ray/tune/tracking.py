@@ -2,7 +2,9 @@
 
 The :class:`MlflowTracker` is a Tune callback: it runs on the driver and logs through an explicit
 ``MlflowClient`` (no global active run); a trial keeps one run through retries and resumes. Per trial: params = the flattened resolved config;
-metrics = every evaluation with ``step = epoch`` (and, with SEPT, ``n_neighbors``: the N used); tags =
+metrics = every evaluation with ``step = epoch``, then once more the trial's final ``base``, ``new`` and
+``H`` (so the latest value is its score; a search trial's is the mean over its datasets) with its
+summary (and, with SEPT, ``n_neighbors``: the N used); tags =
 dataset, protocol, variant, git commit, the node it ran on and the hashes of backbone weights, dataset manifest and neighbour bank;
 artifacts = the trial folder's files (with SEPT: the bank used, ``neighbour_bank.json``).
 """
@@ -31,6 +33,7 @@ FINAL_METRICS = (
     "peak_cuda_mb",
     "n_neighbors",
 )
+SCORE_METRICS = ("base", "new", "H")
 MAX_PARAM_CHARS = 6000
 
 
@@ -181,9 +184,18 @@ class MlflowTracker(Callback):
             return
         stamp = int(result.get("timestamp", 0) * 1000)
         if result.get("final"):
-            names, step = FINAL_METRICS, 0
+            step = 0
             extra = [n for n in result if n.startswith("H_")]
-            names = (*names, *extra)
+            names = (*FINAL_METRICS, *extra)
+            # the trial's score as the latest base/new/H (a search's: the mean over datasets)
+            self.client.log_batch(
+                run_id,
+                metrics=[
+                    Metric(n, float(result[n]), stamp, int(result["epoch"]))
+                    for n in SCORE_METRICS
+                    if isinstance(result.get(n), (int, float))
+                ],
+            )
             if result.get("node_ip"):
                 self.client.set_tag(run_id, "sept.node_ip", str(result["node_ip"]))
         else:

@@ -1,4 +1,4 @@
-"""Throwaway servers for tests: a PostgreSQL cluster and an MLflow tracking server on top of it.
+"""A throwaway PostgreSQL cluster for tests (the MLflow server on top: ``tests/mlflow_server.py``).
 
 :func:`start_postgres` runs ``initdb`` into a fresh temporary folder and ``pg_ctl start`` on
 127.0.0.1 with a free port, its unix socket in that folder and durability switched off (the
@@ -8,14 +8,11 @@ the folder is made with :func:`tempfile.mkdtemp`, not under pytest's ``/tmp/pyte
 (mode 700, not traversable by that user). Authentication is ``trust``: the server listens on
 loopback only and is gone after the tests.
 
-:func:`launch_mlflow` starts ``mlflow server`` with a backend store URI; ``wait_ready()`` on
-what it returns waits for ``/health`` (so the caller can do other work meanwhile).
-Both return handles whose ``stop()`` ends exactly the processes they started.
+:func:`start_postgres` returns a handle whose ``stop()`` ends exactly the processes it started.
 """
 
 from __future__ import annotations
 
-import contextlib
 import glob
 import os
 import pwd
@@ -23,21 +20,17 @@ import re
 import shlex
 import shutil
 import signal
-import socket
 import subprocess
-import sys
 import tempfile
-import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
+
+from mlflow_server import free_port
 
 PG_BIN_GLOB = "/usr/lib/postgresql/*/bin"
 PG_OS_USER = "postgres"  # the account Debian's postgresql package creates
 PG_ROLE = "sept"  # the cluster's superuser (initdb -U)
 PG_START_TIMEOUT_S = 60
-MLFLOW_START_TIMEOUT_S = 120  # ~6 s idle; 35-60 s seen on a loaded 2-core machine
 
 
 class Unavailable(RuntimeError):
@@ -63,13 +56,6 @@ def find_pg_bin() -> Path:
         f"no PostgreSQL server binaries under {PG_BIN_GLOB} "
         "(Debian: apt-get install postgresql; .ci/run installs it)"
     )
-
-
-def free_port() -> int:
-    """A TCP port free on 127.0.0.1 right now (the kernel's choice)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def server_user() -> pwd.struct_passwd | None:
@@ -222,93 +208,3 @@ def start_postgres(tries: int = 3) -> PgCluster:
         shutil.rmtree(base, ignore_errors=True)
         raise
     raise AssertionError("unreachable")
-
-
-@dataclass
-class MlflowServer:
-    process: subprocess.Popen
-    port: int
-    log: Path
-    launched: float  # time.monotonic() at launch
-
-    def wait_ready(self, timeout: float = MLFLOW_START_TIMEOUT_S) -> None:
-        """Return once ``/health`` answers 200 (``timeout`` counted from the launch); raise
-        with the server's output if it exits or does not answer in time."""
-        no_proxy = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # loopback: direct
-        while True:
-            if self.process.poll() is not None:
-                raise RuntimeError(
-                    f"mlflow server exited with {self.process.returncode}:\n{self.log_text()}"
-                )
-            try:
-                with no_proxy.open(f"{self.uri}/health", timeout=2) as reply:
-                    if reply.status == 200:
-                        return
-            except (urllib.error.URLError, OSError):
-                pass
-            if time.monotonic() - self.launched > timeout:
-                raise RuntimeError(
-                    f"mlflow server gave no /health within {timeout:.0f} s:\n{self.log_text()}"
-                )
-            time.sleep(0.5)
-
-    @property
-    def uri(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def log_text(self) -> str:
-        return self.log.read_text(errors="replace") if self.log.exists() else "(no log)"
-
-    def stop(self) -> None:
-        """SIGTERM to the server's own process group (it and its workers); SIGKILL to what is
-        left of that group after 15 s."""
-        group = self.process.pid  # start_new_session: the group's id is the server's pid
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(group, signal.SIGTERM)
-        deadline = time.monotonic() + 15
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            self.process.wait(timeout=15)
-        while time.monotonic() < deadline:  # workers may outlive the main process briefly
-            try:
-                os.killpg(group, 0)
-            except ProcessLookupError:
-                break
-            time.sleep(0.2)
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(group, signal.SIGKILL)
-        self.process.wait(timeout=15)
-
-
-def launch_mlflow(backend_uri: str, artifacts: Path, log: Path) -> MlflowServer:
-    """Start ``mlflow server`` (this venv's) on 127.0.0.1, one worker, artifacts proxied to
-    ``artifacts``, output to ``log``; returns at once (see :meth:`MlflowServer.wait_ready`)."""
-    mlflow = Path(os.path.abspath(sys.executable)).with_name("mlflow")
-    port = free_port()
-    cmd = [
-        str(mlflow),
-        "server",
-        "--backend-store-uri",
-        backend_uri,
-        "--artifacts-destination",
-        str(artifacts),
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--workers",
-        "1",
-    ]
-    # MLflow 3's job runner (huey consumers: 8 more processes importing mlflow, for GenAI jobs) is
-    # of no use to run tracking and only slows the start; off unless the caller's env says otherwise
-    env = {"MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false", **os.environ}
-    with open(log, "wb") as out:
-        process = subprocess.Popen(
-            cmd,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            cwd=artifacts.parent,  # anything it writes by default lands in the test's folder
-            start_new_session=True,  # its own process group: stop() ends it and its workers
-        )
-    return MlflowServer(process, port, log, time.monotonic())

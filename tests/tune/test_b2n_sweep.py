@@ -1,6 +1,7 @@
 """End to end: a tiny b2n sweep through Ray Tune (local Ray on loopback), read back from MLflow."""
 
 import contextlib
+import csv
 import io
 import json
 from pathlib import Path
@@ -9,6 +10,7 @@ import pytest
 from mlflow.tracking import MlflowClient
 from mlflow.utils.mlflow_tags import MLFLOW_PARENT_RUN_ID
 
+from sept_ray import cli
 from sept_ray.metrics import harmonic_mean
 from sept_ray.sept.bank import load_bank
 from sweeps import b2n
@@ -125,7 +127,8 @@ def test_runs_hold_params_metrics_artifacts_and_consistent_h(sweep, tmp_path):
     assert params["sept.enabled"] == "True" and params["train.epochs"] == "2"
     assert params["sept.n_neighbors"] == "3" and params["method.name"] == "coop"
     history = client.get_metric_history(coop.info.run_id, "H")
-    assert [m.step for m in history] == [1, 2]
+    assert sorted({m.step for m in history}) == [1, 2]  # per epoch; the score again at the last
+    assert coop.data.metrics["H"] == max(history, key=lambda m: m.timestamp).value
     names = {a.path for a in client.list_artifacts(coop.info.run_id)}
     assert {
         "prompt.safetensors",
@@ -194,3 +197,68 @@ def test_a_failing_trial_is_recorded_and_the_sweep_goes_on(tmp_path, small_weigh
     assert status["Tones-fold1-seed0-coop"].info.status == "FINISHED"
     failed = status["Tones-fold1-seed1-coop"]
     assert failed.info.status == "FAILED" and "non-finite loss" in failed.data.tags["sept.error"]
+
+    # the report lists it with its error, and its cell counts 1 of the 2 planned runs
+    from sept_ray.report.build import build_report
+    from sept_ray.report.record import load_sweep
+
+    files = build_report(load_sweep(result.mlflow_uri, "fail"), tmp_path / "report")
+    (failed_csv,) = [p for p in files.csvs if p.name == "failed_trials.csv"]
+    rows = list(csv.reader(failed_csv.open()))
+    assert rows[1][0] == "Tones-fold1-seed1-coop" and "non-finite loss" in rows[1][1]
+    assert not any(p.name == "missing_trials.csv" for p in files.csvs)  # failed, not missing
+    blocks = list(csv.DictReader((tmp_path / "report" / "b2n.csv").open()))
+    assert [b["runs"] for b in blocks] == ["1/2", "1/2"]  # average and Tones
+    assert "Failed trials (1)" in files.html.read_text()
+
+
+def test_the_sweep_ends_with_its_report_and_sept_report_rebuilds_it_from_mlflow(sweep, tmp_path):
+    root, _, printed = sweep
+    (report_dir,) = (root / "results" / "e2e").glob("*/report")
+    assert f"report: {report_dir / 'report.html'}" in printed
+    (table_file,) = (root / "results" / "e2e").glob("*/b2n_table.csv")
+    ours = {(r["dataset"], r["method"]): r for r in csv.DictReader(table_file.open())}
+    blocks = list(csv.DictReader((report_dir / "b2n.csv").open()))
+    assert {(b["block"], b["Method"]) for b in blocks} == set(ours)
+    for block in blocks:
+        cell = ours[(block["block"], block["Method"])]
+        assert block["H"] == f"{float(cell['H']):.2f}" and block["runs"] == cell["runs"]
+        assert block["H (paper)"] == "not comparable"  # tiny-alm, demo preset, Tones
+    sept_rows = [b for b in blocks if b["Method"] == "coop+sept"]
+    for block in sept_rows:
+        coop = ours[(block["block"], "coop")]
+        sept = ours[(block["block"], "coop+sept")]
+        assert block["ΔH (SEPT)"] == f"{float(sept['H']) - float(coop['H']):+.2f}"
+    figures = {p.name for p in (report_dir / "figures").iterdir()}
+    assert {"base_vs_new.png", "tsne_Tones.png", "per_class_Tones2.png", "curves_Tones.png"} <= (
+        figures
+    )
+    page = (report_dir / "report.html").read_text()
+    assert page.count("data:image/png;base64,") == len(figures)
+    client, parents, _ = runs(root)
+    logged = {a.path for a in client.list_artifacts(parents[0].info.run_id, "report")}
+    assert {"report/report.html", "report/report.md", "report/b2n.csv"} <= logged
+
+    # `sept report` reads MLflow alone: the sweep's run folder is out of the way meanwhile
+    hidden = root / "results" / "e2e.hidden"
+    (root / "results" / "e2e").rename(hidden)
+    try:
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            code = cli.main(
+                ["report", "--experiment", "e2e", "--results", str(root / "results"),
+                 "--out", str(tmp_path / "again"), "--tsne-dataset", "Tones2"]
+            )  # fmt: skip
+    finally:
+        hidden.rename(root / "results" / "e2e")
+    assert code == 0 and f"report: {tmp_path / 'again' / 'report.html'}" in out.getvalue()
+    assert (tmp_path / "again" / "b2n.csv").read_text() == (report_dir / "b2n.csv").read_text()
+    assert (tmp_path / "again" / "figures" / "tsne_Tones2.png").is_file()
+
+
+def test_sept_report_names_what_is_not_there(sweep, tmp_path, capsys):
+    root, _, _ = sweep
+    assert cli.main(["report", "--experiment", "nope", "--results", str(root / "results")]) == 2
+    assert "no MLflow experiment 'nope'" in capsys.readouterr().err
+    assert cli.main(["report", "--experiment", "e2e", "--results", str(tmp_path)]) == 2
+    assert "no MLflow store at" in capsys.readouterr().err

@@ -23,7 +23,8 @@ import psycopg
 import pytest
 from mlflow.tracking import MlflowClient
 from mlflow.utils.mlflow_tags import MLFLOW_PARENT_RUN_ID
-from pg_server import Unavailable, in_ci, launch_mlflow, start_postgres
+from mlflow_server import launch_mlflow
+from pg_server import Unavailable, in_ci, start_postgres
 
 from sweeps import b2n
 

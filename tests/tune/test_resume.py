@@ -1,6 +1,7 @@
 """Kill a sweep's driver mid-sweep, resume it, and count its MLflow runs."""
 
 import contextlib
+import csv
 import io
 import json
 import os
@@ -53,6 +54,27 @@ def kill_session(leader: int) -> None:
                 proc.kill()
 
 
+def check_partial_report(results: Path, out: Path) -> None:
+    """The report of the killed sweep: its finished runs averaged as k of the 6 planned, the
+    others listed as missing with their state, no cell shown as 0."""
+    from sept_ray.report.build import build_report
+    from sept_ray.report.record import load_sweep
+
+    record = load_sweep(f"sqlite:///{results / 'mlflow.db'}", "resume")
+    done = len(record.finished())
+    files = build_report(record, out, log_to_mlflow=False, progress=lambda _: None)
+    blocks = list(csv.DictReader((out / "b2n.csv").open()))
+    assert len(blocks) == 4  # coop and coop+sept; average and Tones
+    for block in blocks:  # 3 seeds planned per cell
+        k = sum(t.label == block["Method"] for t in record.finished())
+        assert block["runs"] == {0: "0", 3: "3"}.get(k, f"{k}/3")
+        assert (block["H"] == "missing") == (k == 0)
+    missing = list(csv.DictReader((out / "missing_trials.csv").open()))
+    assert len(missing) == 6 - done
+    assert {m["status"] for m in missing} <= {"never started", "RUNNING"}
+    assert f"Missing trials ({6 - done})" in files.html.read_text()
+
+
 def test_a_killed_sweep_resumes_and_keeps_one_run_per_trial(tmp_path, small_weights):
     write_tone_dataset(tmp_path / "data", "Tones", CLASSES, 6, 3)
     write_bank(tmp_path / "bank.json", ["Tones"], CLASSES)
@@ -89,6 +111,7 @@ def test_a_killed_sweep_resumes_and_keeps_one_run_per_trial(tmp_path, small_weig
     killed_at = time.time()
     before = finished_trials(results)
     assert 2 <= len(before) < 6, "the sweep ended before it could be killed mid-way"
+    check_partial_report(results, tmp_path / "partial")
 
     printed = io.StringIO()
     with contextlib.redirect_stdout(printed):

@@ -70,6 +70,11 @@ def test_ablation_study(world):
     assert labels == [f"row{k}" for k in range(1, 8)]
     parent = next(r for r in runs if "sept.label" not in r.data.tags)
     assert "ablation_table.md" in {a.path for a in client.list_artifacts(parent.info.run_id)}
+    (report,) = (root / "res" / "abl").glob("*/report/ablation.csv")
+    shown = rows_of(report)
+    assert shown[0][-4:] == ["Base (paper)", "New (paper)", "H (paper)", "runs"]
+    assert [r[:8] for r in shown[1:]] == [r[:8] for r in body]  # the same cells as the sweep's
+    assert {r[-2] for r in shown[1:]} == {"not comparable"}
 
 
 def test_efficiency_study(world):
@@ -84,6 +89,9 @@ def test_efficiency_study(world):
     assert rows["cocoop"][1] == "20,376"  # + meta-net 384-24-384
     assert float(rows["cocoop"][3]) > float(rows["coop"][3])  # per-clip text features cost more
     assert all(float(r[2]) >= 0 and float(r[3]) >= float(r[4]) >= 0 for r in rows.values())
+    (report,) = (root / "res" / "eff").glob("*/report/efficiency.csv")
+    shown = {r[0]: r for r in rows_of(report)[1:]}
+    assert {k: v[:6] for k, v in shown.items()} == {k: v[:6] for k, v in rows.items()}
 
 
 def test_b2n_over_every_method(world):

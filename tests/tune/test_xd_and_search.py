@@ -70,6 +70,11 @@ def test_xd_trains_on_the_source_and_scores_source_and_target(tmp_path, small_we
     source = float(next(r for r in rows[1:] if r[1] == "coop")[2])
     coop = next(r for r in children if r.data.tags["sept.variant"] == "coop")
     assert coop.data.metrics["base"] == pytest.approx(source, abs=0.01)
+    # the report's xd table: ours from MLflow, the paper's column "not comparable" (tiny-alm)
+    (report,) = results.glob("xd/*/report/xd.csv")
+    shown = {(r[0], r[1]): r for r in list(csv.reader(report.open()))[1:]}
+    assert shown[("Tones->Other", "coop")][2] == f"{source:.2f}"
+    assert shown[("Tones->Other", "coop")][5] == "not comparable"
 
 
 def test_search_on_the_builtin_world_never_reads_a_test_clip(tmp_path):
@@ -126,6 +131,21 @@ def test_search_on_the_builtin_world_never_reads_a_test_clip(tmp_path):
         "search_trials.csv",
     }
     assert all("H_SynthHome" in r.data.metrics for r in children)
+    # the search's report: its trials from MLflow, best first, and Optuna's two figures
+    assert all(
+        r.data.metrics["H"] == pytest.approx(r.data.metrics["H_SynthHome"]) for r in children
+    )
+    report = run_dir / "report"
+    trials = list(csv.DictReader((report / "search.csv").open()))
+    assert [float(t["H (val)"]) for t in trials] == sorted(
+        (round(r.data.metrics["H"], 2) for r in children), reverse=True
+    )
+    tied = [float(t["sept.lam"]) for t in trials if t["H (val)"] == trials[0]["H (val)"]]
+    assert any(lam == pytest.approx(best["settings"]["sept.lam"], rel=1e-3) for lam in tied)
+    assert {p.name for p in (report / "figures").iterdir()} == {
+        "optuna_history.png",
+        "optuna_importances.png",
+    }
 
 
 def test_xd_refuses_datasets_and_bad_pairs(tmp_path):
