@@ -101,6 +101,13 @@ class MethodConfig:
         default_factory=dict,
         metadata={"help": "the method's own settings (e.g. kgcoop: w), checked by its Options"},
     )
+    share_prefix: bool = field(
+        default=True,
+        metadata={
+            "help": "run the start token + shared context once for all prompts on a causal text "
+            "tower (exact; off only to measure it) [ours]"
+        },
+    )
 
     def __post_init__(self) -> None:
         _check(bool(self.name), "method.name", self.name, "must name a method")
@@ -131,6 +138,13 @@ class SeptConfig:
     inter_const_margin: float = field(
         default=1.0, metadata={"help": "constant inter margin when inter_margin is off [ours]"}
     )
+    sample_neighbors: int = field(
+        default=0,
+        metadata={
+            "help": "k > 0: each step uses k of each class's N neighbours, drawn at random (an "
+            "unbiased estimate of L_se, faster); 0: all N (exact, the paper) [ours]"
+        },
+    )
     margin_scale: float = field(
         default=1.0,
         metadata={"help": "factor on the pretrained margins (1 = SPEC §3; searched) [ours]"},
@@ -144,6 +158,12 @@ class SeptConfig:
 
     def __post_init__(self) -> None:
         _check(self.n_neighbors >= 1, "sept.n_neighbors", self.n_neighbors, "must be >= 1")
+        _check(
+            0 <= self.sample_neighbors <= self.n_neighbors,
+            "sept.sample_neighbors",
+            self.sample_neighbors,
+            f"must be in [0, n_neighbors = {self.n_neighbors}] (0: every neighbour)",
+        )
         _check(self.lam >= 0, "sept.lam", self.lam, "must be >= 0")
         _check(
             0 < self.margin_scale <= 10,

@@ -195,7 +195,7 @@ def fit(
     bank = load_bank(cfg.sept.bank, cfg.data.name) if cfg.sept.enabled else None
     expansion = (
         SemanticExpansion.build(
-            learner, cfg.sept, bank, cfg.data.name, task.train_classes, task.template
+            learner, cfg.sept, bank, cfg.data.name, task.train_classes, task.template, generator
         )
         if bank is not None
         else None

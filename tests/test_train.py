@@ -176,3 +176,34 @@ def test_random_crop_views_feed_training(tmp_path, small_weights):
         )
     )
     assert [m.loss for m in views.history] != [m.loss for m in centre.history]
+
+
+def test_prompts_are_tokenized_once_per_trial(tmp_path, tone_root, small_weights, monkeypatch):
+    """Tokenizing is done before training: more epochs make no more tokenizer calls."""
+    from sept_ray.backbones.tiny import TinyALM
+
+    calls = []
+    original = TinyALM.tokenize
+    monkeypatch.setattr(
+        TinyALM, "tokenize", lambda self, *a, **k: calls.append(1) or original(self, *a, **k)
+    )
+    counts = []
+    for epochs in (1, 4):
+        calls.clear()
+        cfg = config(
+            tmp_path / str(epochs),
+            tone_root,
+            small_weights,
+            train={"epochs": epochs},
+            sept={"enabled": True, "bank": str(bank_file(tmp_path)), "n_neighbors": 2},
+        )
+        run_trial(cfg)
+        counts.append(len(calls))
+    assert counts[0] == counts[1] > 0
+
+
+def bank_file(tmp_path):
+    phrases = {c: [f"{c} tone {i}" for i in range(3)] for c in ["alpha", "beta", "delta", "gamma"]}
+    path = tmp_path / "bank.json"
+    save_bank(NeighbourBank({"Tones": phrases}, PROVENANCE, "mem"), path)
+    return path

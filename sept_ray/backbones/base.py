@@ -59,6 +59,17 @@ class TokenBatch:
             n_ctx=self.n_ctx,
         )
 
+    def select(self, rows: torch.Tensor) -> TokenBatch:
+        """The rows ``rows`` (long [R]), cut to the longest of them: [R, L'] with L' <= L."""
+        length = int(self.mask[rows].sum(dim=1).max())
+        return TokenBatch(
+            ids=self.ids[rows, :length],
+            mask=self.mask[rows, :length],
+            pool_index=self.pool_index[rows],
+            ctx_start=self.ctx_start,
+            n_ctx=self.n_ctx,
+        )
+
     def repeat(self, times: int) -> TokenBatch:
         """The rows repeated ``times`` times, block after block: [times * P, L]."""
         return TokenBatch(
@@ -156,6 +167,14 @@ class FrozenALM(nn.Module, ABC):
     @abstractmethod
     def text_features(self, embeds: torch.Tensor, batch: TokenBatch) -> torch.Tensor:
         """Token embeddings [P, L, W] -> un-normalised joint features [P, D] (differentiable)."""
+
+    def shared_prefix_text_features(
+        self, embeds: torch.Tensor, batch: TokenBatch, prefix: int
+    ) -> torch.Tensor:
+        """:meth:`text_features` of prompts whose first ``prefix`` positions are the same in every
+        row (the start token and a shared learned context). A backbone with a causal text tower
+        overrides it to run that prefix once; by default every row runs whole (also exact)."""
+        return self.text_features(embeds, batch)
 
     def vocabulary(self) -> Vocabulary:
         """The text tower's token-embedding table and token decoder (reading learned context

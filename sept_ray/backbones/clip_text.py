@@ -5,6 +5,9 @@ embeddings. :meth:`ClipTextTower.features` therefore runs the model's sub-module
 ``CLIPTextModel.forward`` does: token + position embeddings -> causal mask (combined with the
 key-padding mask) -> encoder -> final LayerNorm -> hidden state at the end-of-text position ->
 CLIP text projection 512 -> 512 (no bias). Shapes: P prompts, L tokens, W = 512.
+
+Prompts that share their first positions (a shared learned context after the start token) can run
+that prefix once: :meth:`ClipTextTower.shared_prefix_hidden_states` (exact; causal attention).
 """
 
 from __future__ import annotations
@@ -93,20 +96,92 @@ class ClipTextTower(nn.Module):
         hidden = self.base.encoder(inputs_embeds=hidden, attention_mask=attention).last_hidden_state
         return self.base.final_layer_norm(hidden)
 
+    def shared_prefix_hidden_states(
+        self, embeds: torch.Tensor, mask: torch.Tensor, prefix: int
+    ) -> torch.Tensor:
+        """Like :meth:`hidden_states` for prompts whose first ``prefix`` positions are the same
+        real tokens in every row (CoOp: the start token and the shared context vectors): those
+        positions run through the tower once, and every row's later positions attend to their
+        keys and values. Exact under causal attention (a prefix position never sees what follows);
+        returns the final-LayerNorm'd hidden states of positions ``prefix ..`` [P, L - prefix, W].
+        The prefix of row 0 is used (the rows must agree there)."""
+        rows, length, width = embeds.shape
+        heads = self.config.num_attention_heads
+        if length > self.config.max_position_embeddings:
+            raise ValueError(
+                f"ClipTextTower: {length} tokens exceed the "
+                f"{self.config.max_position_embeddings} positions of the text tower"
+            )
+        positions = self.base.embeddings.position_embedding(
+            self.base.embeddings.position_ids[:, :length]
+        )  # [1, L, W]
+        head = embeds[:1, :prefix] + positions[:, :prefix]  # [1, Lp, W]
+        tail = embeds[:, prefix:] + positions[:, prefix:]  # [P, Ls, W]
+        causal = torch.ones(length - prefix, length - prefix, device=embeds.device).tril().bool()
+        allowed = torch.cat(  # [P, 1, Ls, Lp + Ls]: every prefix key, then causal real keys
+            [
+                torch.ones(rows, length - prefix, prefix, dtype=torch.bool, device=embeds.device),
+                causal[None] & mask[:, None, prefix:].bool(),
+            ],
+            dim=2,
+        )[:, None]
+
+        def split(x: torch.Tensor) -> torch.Tensor:  # [n, l, W] -> [n, heads, l, W / heads]
+            return x.view(x.shape[0], x.shape[1], heads, width // heads).transpose(1, 2)
+
+        def merge(x: torch.Tensor) -> torch.Tensor:  # [n, heads, l, d] -> [n, l, W]
+            return x.transpose(1, 2).reshape(x.shape[0], x.shape[2], width)
+
+        for layer in self.base.encoder.layers:
+            attn = layer.self_attn
+            x_head, x_tail = layer.layer_norm1(head), layer.layer_norm1(tail)
+            q_head, k_head, v_head = (
+                split(proj(x_head)) for proj in (attn.q_proj, attn.k_proj, attn.v_proj)
+            )
+            q_tail, k_tail, v_tail = (
+                split(proj(x_tail)) for proj in (attn.q_proj, attn.k_proj, attn.v_proj)
+            )
+            out_head = nn.functional.scaled_dot_product_attention(
+                q_head, k_head, v_head, is_causal=True, scale=attn.scale
+            )
+            keys = torch.cat([k_head.expand(rows, -1, -1, -1), k_tail], dim=2)
+            values = torch.cat([v_head.expand(rows, -1, -1, -1), v_tail], dim=2)
+            out_tail = nn.functional.scaled_dot_product_attention(
+                q_tail, keys, values, attn_mask=allowed, scale=attn.scale
+            )
+            head = head + attn.out_proj(merge(out_head))
+            tail = tail + attn.out_proj(merge(out_tail))
+            head = head + layer.mlp(layer.layer_norm2(head))
+            tail = tail + layer.mlp(layer.layer_norm2(tail))
+        return self.base.final_layer_norm(tail)
+
     def pooled(
-        self, embeds: torch.Tensor, mask: torch.Tensor, pool_index: torch.Tensor
+        self,
+        embeds: torch.Tensor,
+        mask: torch.Tensor,
+        pool_index: torch.Tensor,
+        shared_prefix: int = 0,
     ) -> torch.Tensor:
         """[P, L, W] -> the hidden state at each prompt's end-of-text position ``pool_index`` [P]:
-        [P, W] (CLIP's pooled output, before the projection)."""
-        hidden = self.hidden_states(embeds, mask)
-        rows = torch.arange(hidden.shape[0], device=hidden.device)
-        return hidden[rows, pool_index.to(hidden.device)]
+        [P, W] (CLIP's pooled output, before the projection). ``shared_prefix`` > 0: the first
+        that many positions are the same in every row and run once
+        (:meth:`shared_prefix_hidden_states`)."""
+        pool_index = pool_index.to(embeds.device)
+        rows = torch.arange(embeds.shape[0], device=embeds.device)
+        if shared_prefix > 0 and int(pool_index.min()) >= shared_prefix:
+            hidden = self.shared_prefix_hidden_states(embeds, mask, shared_prefix)
+            return hidden[rows, pool_index - shared_prefix]
+        return self.hidden_states(embeds, mask)[rows, pool_index]
 
     def forward(
-        self, embeds: torch.Tensor, mask: torch.Tensor, pool_index: torch.Tensor
+        self,
+        embeds: torch.Tensor,
+        mask: torch.Tensor,
+        pool_index: torch.Tensor,
+        shared_prefix: int = 0,
     ) -> torch.Tensor:
         """[P, L, W] -> projected text features [P, projection_dim] (CLIP's text embedding)."""
-        return self.clip_text_projection(self.pooled(embeds, mask, pool_index))
+        return self.clip_text_projection(self.pooled(embeds, mask, pool_index, shared_prefix))
 
 
 def init_random_weights(tower: nn.Module, seed: int) -> None:

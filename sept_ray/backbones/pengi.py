@@ -92,9 +92,13 @@ class PengiTextEncoder(ClipTextTower):
         self.projection = Projection(config.projection_dim, d_proj)
 
     def forward(
-        self, embeds: torch.Tensor, mask: torch.Tensor, pool_index: torch.Tensor
+        self,
+        embeds: torch.Tensor,
+        mask: torch.Tensor,
+        pool_index: torch.Tensor,
+        shared_prefix: int = 0,
     ) -> torch.Tensor:
-        return self.projection(super().forward(embeds, mask, pool_index))
+        return self.projection(super().forward(embeds, mask, pool_index, shared_prefix))
 
 
 class Pengi(FrozenALM):
@@ -138,6 +142,12 @@ class Pengi(FrozenALM):
 
     def text_features(self, embeds: torch.Tensor, batch: TokenBatch) -> torch.Tensor:
         return self.caption_encoder(embeds, batch.mask, batch.pool_index)
+
+    def shared_prefix_text_features(
+        self, embeds: torch.Tensor, batch: TokenBatch, prefix: int
+    ) -> torch.Tensor:
+        """The CLIP text tower is causal: the shared prefix runs once (exact)."""
+        return self.caption_encoder(embeds, batch.mask, batch.pool_index, shared_prefix=prefix)
 
     def vocabulary(self) -> Vocabulary:
         """The CLIP token table, cut to the tokenizer's ids (all 49,408 for CLIP's vocabulary,

@@ -62,6 +62,21 @@ class PromptSet:
     def __len__(self) -> int:
         return len(self.names)
 
+    def select(self, rows: torch.Tensor) -> PromptSet:
+        """The prompts ``rows`` (long [R], on any device), token inputs cut to their longest."""
+        index = rows.tolist()
+        batch = self.batch.select(rows.to(self.batch.ids.device)) if self.batch else None
+        embeds = None
+        if self.embeds is not None:
+            embeds = self.embeds[rows.to(self.embeds.device), : batch.ids.shape[1]]
+        return PromptSet(
+            names=tuple(self.names[i] for i in index),
+            batch=batch,
+            embeds=embeds,
+            owners=tuple(self.owners[i] for i in index) if self.owners is not None else None,
+            extras={k: v[rows.to(v.device)] for k, v in self.extras.items()},
+        )
+
 
 @dataclass
 class MethodOutput:

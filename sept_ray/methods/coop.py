@@ -33,10 +33,14 @@ class CoOp(PromptLearner):
         return self.ctx
 
     def text_raw(self, prompts: PromptSet, ctx: torch.Tensor) -> torch.Tensor:
-        """Un-normalised text features [P, D] of ``prompts`` with context ``ctx`` [M, W]."""
-        return self.backbone.text_features(
-            with_context(prompts.embeds, prompts, ctx), prompts.batch
-        )
+        """Un-normalised text features [P, D] of ``prompts`` with context ``ctx`` [M, W]. A
+        context shared by every row makes the start token and context a shared prefix, which a
+        causal text tower runs once (``method.share_prefix``; exact)."""
+        embeds = with_context(prompts.embeds, prompts, ctx)
+        if ctx.dim() == 2 and self.cfg.share_prefix:
+            prefix = prompts.batch.ctx_start + prompts.batch.n_ctx
+            return self.backbone.shared_prefix_text_features(embeds, prompts.batch, prefix)
+        return self.backbone.text_features(embeds, prompts.batch)
 
 
 def with_context(embeds: torch.Tensor, prompts: PromptSet, ctx: torch.Tensor) -> torch.Tensor:

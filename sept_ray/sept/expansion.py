@@ -1,7 +1,9 @@
 """SEPT as a regularizer composed with any prompt learner, through the learner's ``encode``.
 
 Neighbours go through the same learned prompt as the class names (p_i^n = f_t(prompt + phrase)),
-so L_se trains the prompt through both z and p. SEPT never asks which method it wraps.
+so L_se trains the prompt through both z and p. SEPT never asks which method it wraps. With
+``sept.sample_neighbors`` = k, each step draws k of each class's N neighbours (the trial's generator)
+and L_se over them is an unbiased estimate of L_se over all N: both terms are means over n.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ class SemanticExpansion:
     neighbour_prompts: PromptSet  # K*N prompts, class-major
     margins: torch.Tensor  # [K, K, N]
     templates: list[str]  # the T margin templates
+    generator: torch.Generator | None = None  # draws the neighbours of a step (sample_neighbors)
 
     @classmethod
     def build(
@@ -38,8 +41,12 @@ class SemanticExpansion:
         dataset: str,
         classes: Sequence[str],
         dataset_template: str,
+        generator: torch.Generator | None = None,
     ) -> SemanticExpansion:
-        """Pick the first N neighbours of each class, tokenize them once, compute the margins."""
+        """Pick the first N neighbours of each class, tokenize them once, compute the margins;
+        ``generator`` draws each step's neighbours when ``cfg.sample_neighbors`` > 0."""
+        if cfg.sample_neighbors and generator is None:
+            raise ValueError("sept.sample_neighbors > 0 needs a generator to draw neighbours")
         neighbours = bank.neighbours(dataset, classes, cfg.n_neighbors)
         templates = list(cfg.templates)
         if cfg.use_dataset_template:  # SPEC §3: the 6 generic ones plus the dataset's own,
@@ -47,7 +54,7 @@ class SemanticExpansion:
         margins = pretrained_margins(learner.backbone, classes, neighbours, templates)
         owners = [name for name, row in zip(classes, neighbours, strict=True) for _ in row]
         prompts = learner.prompts([p for row in neighbours for p in row], owners=owners)
-        return cls(learner, cfg, neighbours, prompts, margins, templates)
+        return cls(learner, cfg, neighbours, prompts, margins, templates, generator)
 
     def __call__(
         self, out: MethodOutput, prompts: PromptSet, audio: AudioBatch
@@ -59,6 +66,17 @@ class SemanticExpansion:
         z = out.class_features
         if z is None:
             z = self.learner.encode(prompts, audio)  # [K, D]
-        p = self.learner.encode(self.neighbour_prompts, audio).view(k, n, -1)  # [K, N, D]
-        loss, parts = se_loss(z, p, self.margins, self.cfg)
+        neighbours, margins = self.neighbour_prompts, self.margins
+        if self.cfg.sample_neighbors:  # k_s of each class's N, drawn anew every step
+            n = self.cfg.sample_neighbors
+            pick = torch.rand(k, self.cfg.n_neighbors, generator=self.generator).argsort(dim=1)
+            pick = pick[:, :n]  # [K, n]: which neighbours of each class
+            neighbours = neighbours.select(
+                (torch.arange(k)[:, None] * margins.shape[2] + pick).flatten()
+            )
+            margins = margins.gather(
+                2, pick.to(margins.device)[None].expand(k, -1, -1)
+            )  # [K, K, n]
+        p = self.learner.encode(neighbours, audio).view(k, n, -1)  # [K, N, D]
+        loss, parts = se_loss(z, p, margins, self.cfg)
         return self.cfg.lam * loss, {"se": loss.detach(), **parts}

@@ -13,3 +13,12 @@ def test_rows_are_right_padded_and_pooled_at_their_last_real_token():
     assert batch.repeat(2).ids.shape == (4, 4)
     with pytest.raises(ValueError, match="no prompts"):
         TokenBatch.from_rows([], pad_id=0, ctx_start=1, n_ctx=0)
+
+
+def test_selected_rows_are_cut_to_their_longest():
+    batch = TokenBatch.from_rows([[1, 5, 6, 2], [1, 7, 2], [1, 8, 9, 9, 9, 2]], 0, 1, 1)
+    chosen = batch.select(torch.tensor([1, 0]))
+    assert chosen.ids.tolist() == [[1, 7, 2, 0], [1, 5, 6, 2]]  # 4 columns, not 6
+    assert chosen.mask.tolist() == [[1, 1, 1, 0], [1, 1, 1, 1]]
+    assert chosen.pool_index.tolist() == [2, 3]
+    assert (chosen.ctx_start, chosen.n_ctx) == (1, 1)

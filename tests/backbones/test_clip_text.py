@@ -97,3 +97,27 @@ def test_random_weights_are_seeded_and_cover_every_parameter():
     first.extra = torch.nn.Parameter(torch.zeros(2))
     with pytest.raises(TypeError, match="no rule for parameters \\['extra'\\]"):
         init_random_weights(first, seed=5)
+
+
+def test_the_shared_prefix_runs_once_with_the_same_features_and_gradients(tower, prompts):
+    """CoOp's prompts share the start token and the context: running that prefix once and
+    letting every row attend to its keys and values gives the full forward's features and the
+    same gradient on the context (rows of different lengths: padding included)."""
+    texts = [*TEXTS, "a dog", "the long low rumble of distant thunder over the hills"]
+    batch = prompts(texts, n_ctx=4)
+    prefix = batch.ctx_start + batch.n_ctx
+    frozen = tower.token_embedding(batch.ids).detach()
+    ctx = torch.randn(4, 512, generator=torch.Generator().manual_seed(0)) * 0.02
+    results = []
+    for shared in (0, prefix):
+        leaf = ctx.clone().requires_grad_(True)
+        embeds = torch.cat(
+            [frozen[:, :1], leaf.expand(len(texts), -1, -1), frozen[:, prefix:]], dim=1
+        )
+        features = tower(embeds, batch.mask, batch.pool_index, shared_prefix=shared)
+        (features * torch.linspace(-1, 1, features.shape[1])).sum().backward()
+        results.append((features.detach(), leaf.grad))
+    (full, full_grad), (once, once_grad) = results
+    assert (full - once).abs().max() <= 1e-5 * full.abs().max()
+    assert (full_grad - once_grad).abs().max() <= 1e-4 * full_grad.abs().max()
+    assert full_grad.abs().max() > 0

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 import torch
 from safetensors import safe_open
+from safetensors.torch import load_file
 
 from sept_ray.backbones.checkpoints import CACHE_ENV
 from sept_ray.backbones.clip_vocab import offline_vocab_dir
@@ -22,7 +23,7 @@ from sept_ray.config import BackboneConfig, TrialConfig
 from sept_ray.offline import OFFLINE_ENV
 from sept_ray.train import run_trial
 
-from conftest import write_tone_dataset
+from conftest import write_bank, write_tone_dataset
 
 REFERENCE = Path(__file__).parent / "data" / "pengi_text_reference.safetensors"
 
@@ -190,3 +191,32 @@ def test_b2n_trial_runs_on_pengi_from_a_checkpoint_file(checkpoint, tmp_path, mo
     path, _ = checkpoint
     result = b2n_trial(tmp_path, {"name": "pengi", "weights": str(path)})
     assert result.config.backbone.name == "pengi"
+
+
+@pytest.mark.slow
+def test_the_shared_prefix_leaves_a_sept_trial_unchanged(pengi, tmp_path):
+    """CoOp+SEPT on pengi-random with the start token and context run once per step for all
+    class and neighbour prompts (the default), and with every prompt run whole: the same scores
+    and the same learned context."""
+    write_tone_dataset(tmp_path, "Tones", ["alpha", "beta", "delta", "gamma"], 2, 1)
+    write_bank(tmp_path / "bank.json", ["Tones"], ["alpha", "beta", "delta", "gamma"])
+    results = []
+    for share in (True, False):
+        cfg = TrialConfig.from_dict(
+            {
+                "data": {"name": "Tones", "root": str(tmp_path), "shots": 2},
+                "backbone": {"name": "pengi-random", "device": "cpu"},
+                "method": {"name": "coop", "n_ctx": 4, "share_prefix": share},
+                "sept": {"enabled": True, "bank": str(tmp_path / "bank.json"), "n_neighbors": 3},
+                "train": {"epochs": 2, "batch_size": 4, "seed": 0, "time_inference": False},
+                "output_dir": str(tmp_path / f"trial-{share}"),
+                "cache_dir": str(tmp_path / "cache"),
+            }
+        )
+        result = run_trial(cfg)
+        ctx = load_file(str(result.output_dir / "prompt.safetensors"))["ctx"]
+        results.append(([(m.loss, m.base, m.new) for m in result.history], ctx))
+    (shared, shared_ctx), (whole, whole_ctx) = results
+    for (loss_a, *scores_a), (loss_b, *scores_b) in zip(shared, whole, strict=True):
+        assert scores_a == scores_b and loss_a == pytest.approx(loss_b, rel=1e-5)
+    assert (shared_ctx - whole_ctx).abs().max() <= 1e-5

@@ -3,7 +3,7 @@ import json
 import pytest
 import torch
 
-from sept_ray.config import MethodConfig, SeptConfig
+from sept_ray.config import ConfigError, MethodConfig, SeptConfig
 from sept_ray.methods import AudioBatch, build_method
 from sept_ray.sept import BankError, SemanticExpansion, load_bank, pretrained_margins, se_loss
 from sept_ray.sept.bank import NeighbourBank, save_bank
@@ -104,3 +104,47 @@ def test_expansion_trains_the_prompt_through_neighbours(small_alm):
     learner.zero_grad()
     sept(out, prompts, audio)[0].backward()  # only p carries the gradient now
     assert learner.ctx.grad is not None and learner.ctx.grad.abs().sum() > 0
+
+
+def sampling_setup(small_alm, sample, seed=0):
+    learner = build_method(
+        MethodConfig(n_ctx=2), small_alm, "A {}.", ["dog", "rain"], torch.Generator().manual_seed(0)
+    )
+    bank = NeighbourBank(
+        {"D": {"dog": ["puppy", "wolf", "hound"], "rain": ["drizzle", "storm", "downpour"]}},
+        {"generator": "g", "model": "m", "prompt_version": "1", "date": "d"},
+        "mem",
+    )
+    cfg = SeptConfig(enabled=True, n_neighbors=3, sample_neighbors=sample)
+    generator = torch.Generator().manual_seed(seed)
+    sept = SemanticExpansion.build(learner, cfg, bank, "D", ["dog", "rain"], "A {}.", generator)
+    prompts = learner.prompts(["dog", "rain"])
+    audio = AudioBatch(torch.randn(4, 384, generator=torch.Generator().manual_seed(1)))
+    return learner, sept, prompts, audio
+
+
+def test_sampling_every_neighbour_is_the_exact_loss(small_alm):
+    learner, exact, prompts, audio = sampling_setup(small_alm, 0)
+    _, sampled, _, _ = sampling_setup(small_alm, 3)  # all 3, in a random order
+    out = learner(audio, prompts)
+    assert sampled(out, prompts, audio)[0].item() == pytest.approx(
+        exact(out, prompts, audio)[0].item(), abs=1e-6
+    )
+
+
+def test_sampled_neighbours_give_an_unbiased_estimate(small_alm):
+    """One neighbour per class per step: each draw is one of 3 x 3 equally likely subsets, so the
+    mean over draws tends to the exact L_se (here within 2% after 900 draws), while draws differ."""
+    learner, exact, prompts, audio = sampling_setup(small_alm, 0)
+    _, sampled, _, _ = sampling_setup(small_alm, 1)
+    with torch.no_grad():
+        out = learner(audio, prompts)
+        target = exact(out, prompts, audio)[0].item()
+        draws = [sampled(out, prompts, audio)[0].item() for _ in range(900)]
+    assert len({round(d, 6) for d in draws}) > 1
+    assert sum(draws) / len(draws) == pytest.approx(target, rel=0.02)
+
+
+def test_sample_neighbors_is_checked():
+    with pytest.raises(ConfigError, match="sept.sample_neighbors"):
+        SeptConfig(n_neighbors=3, sample_neighbors=4)
