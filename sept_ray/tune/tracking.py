@@ -2,9 +2,9 @@
 
 The :class:`MlflowTracker` is a Tune callback: it runs on the driver and logs through an explicit
 ``MlflowClient`` (no global active run); a trial keeps one run through retries and resumes. Per trial: params = the flattened resolved config;
-metrics = every evaluation with ``step = epoch``, then once more the trial's final ``base``, ``new`` and
-``H`` (so the latest value is its score; a search trial's is the mean over its datasets) with its
-summary (and, with SEPT, ``n_neighbors``: the N used); tags =
+metrics = every evaluation with ``step = epoch`` (the latest ``base``, ``new`` and ``H`` are the
+trial's score: a search trial logs its mean over datasets at a last step), then the trial's summary
+(and, with SEPT, ``n_neighbors``: the N used); tags =
 dataset, protocol, variant, git commit, the node it ran on and the hashes of backbone weights, dataset manifest and neighbour bank;
 artifacts = the trial folder's files (with SEPT: the bank used, ``neighbour_bank.json``).
 """
@@ -107,6 +107,7 @@ class MlflowTracker(Callback):
         self.parent_run_id = parent_run_id
         self.commit = commit
         self.run_ids: dict[str, str] = {}
+        self.last_step: dict[str, int] = {}  # trial id -> step of its last epoch metrics
         self.existing: dict[str, str] | None = None
         self._client: MlflowClient | None = None
 
@@ -187,19 +188,22 @@ class MlflowTracker(Callback):
             step = 0
             extra = [n for n in result if n.startswith("H_")]
             names = (*FINAL_METRICS, *extra)
-            # the trial's score as the latest base/new/H (a search's: the mean over datasets)
-            self.client.log_batch(
-                run_id,
-                metrics=[
-                    Metric(n, float(result[n]), stamp, int(result["epoch"]))
-                    for n in SCORE_METRICS
-                    if isinstance(result.get(n), (int, float))
-                ],
-            )
+            # the trial's score as the latest base/new/H: a b2n trial's is its last epoch's,
+            # already logged; a search trial's (the mean over its datasets) comes at a later step
+            if int(result["epoch"]) != self.last_step.get(trial.trial_id):
+                self.client.log_batch(
+                    run_id,
+                    metrics=[
+                        Metric(n, float(result[n]), stamp, int(result["epoch"]))
+                        for n in SCORE_METRICS
+                        if isinstance(result.get(n), (int, float))
+                    ],
+                )
             if result.get("node_ip"):
                 self.client.set_tag(run_id, "sept.node_ip", str(result["node_ip"]))
         else:
             names, step = EPOCH_METRICS, int(result["epoch"])
+            self.last_step[trial.trial_id] = step
         metrics = [
             Metric(n, float(result[n]), stamp, step)
             for n in names
