@@ -325,12 +325,13 @@ def train_epoch(
             raw = embeddings.views[rows[pick], view[pick]]
         audio = AudioBatch(raw.to(device))
         batch_labels = labels[pick.to(device)]
-        out = learner(audio, prompts, batch_labels)
+        drawn = expansion.draw() if expansion is not None else None  # the step's neighbours
+        out = learner(audio, prompts, batch_labels, extra=drawn[0] if drawn else None)
         ce = F.cross_entropy(out.logits, batch_labels)
         loss = out.ce_weight * ce + sum(out.aux_losses.values(), torch.zeros((), device=device))
         se = torch.zeros(())
         if expansion is not None:
-            se_term, parts = expansion(out, prompts, audio)
+            se_term, parts = expansion(out, prompts, audio, drawn)
             loss = loss + se_term
             se = parts["se"]
         if not torch.isfinite(loss):

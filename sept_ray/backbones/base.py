@@ -70,6 +70,24 @@ class TokenBatch:
             n_ctx=self.n_ctx,
         )
 
+    def concat(self, other: TokenBatch) -> TokenBatch:
+        """These rows, then ``other``'s, right-padded to the longer of the two (same context
+        slots): [P + P', max(L, L')]."""
+        if (self.ctx_start, self.n_ctx) != (other.ctx_start, other.n_ctx):
+            raise ValueError("token batches with different context slots cannot be joined")
+        length = max(self.ids.shape[1], other.ids.shape[1])
+
+        def wide(x: torch.Tensor) -> torch.Tensor:  # pads are masked: any id
+            return nn.functional.pad(x, (0, length - x.shape[1]))
+
+        return TokenBatch(
+            ids=torch.cat([wide(self.ids), wide(other.ids)]),
+            mask=torch.cat([wide(self.mask), wide(other.mask)]),
+            pool_index=torch.cat([self.pool_index, other.pool_index]),
+            ctx_start=self.ctx_start,
+            n_ctx=self.n_ctx,
+        )
+
     def repeat(self, times: int) -> TokenBatch:
         """The rows repeated ``times`` times, block after block: [times * P, L]."""
         return TokenBatch(

@@ -77,6 +77,32 @@ class PromptSet:
             extras={k: v[rows.to(v.device)] for k, v in self.extras.items()},
         )
 
+    def concat(self, other: PromptSet) -> PromptSet:
+        """These prompts, then ``other``'s, as one set (tokens padded to the longer; a class name
+        is its own owner; ``extras`` that both sets hold are joined, the others dropped)."""
+        batch = embeds = None
+        if self.batch is not None and other.batch is not None:
+            batch = self.batch.concat(other.batch)
+        if self.embeds is not None and other.embeds is not None:
+            length = batch.ids.shape[1]
+            embeds = torch.cat(
+                [
+                    nn.functional.pad(e, (0, 0, 0, length - e.shape[1]))
+                    for e in (self.embeds, other.embeds)
+                ]
+            )
+        owners = None
+        if self.owners is not None or other.owners is not None:
+            owners = (*(self.owners or self.names), *(other.owners or other.names))
+        shared = [k for k in self.extras if k in other.extras]
+        return PromptSet(
+            names=(*self.names, *other.names),
+            batch=batch,
+            embeds=embeds,
+            owners=owners,
+            extras={k: torch.cat([self.extras[k], other.extras[k]]) for k in shared},
+        )
+
 
 @dataclass
 class MethodOutput:
@@ -85,13 +111,15 @@ class MethodOutput:
     ``logits``: [B, P] scaled cosine logits; the trainer adds ``ce_weight`` * CE(logits, labels)
     and every term of ``aux_losses`` (scalars, already weighted). ``class_features``: [P, D] the
     batch-shared normalised text features when the method computed them anyway, else None (SEPT
-    then calls ``encode``).
+    then calls ``encode``). ``extra_features``: the same for the ``extra`` prompts passed to
+    ``forward`` (SEPT's neighbours, encoded in the same pass), else None.
     """
 
     logits: torch.Tensor
     aux_losses: dict[str, torch.Tensor] = field(default_factory=dict)
     ce_weight: float = 1.0
     class_features: torch.Tensor | None = None
+    extra_features: torch.Tensor | None = None  # [P', D] of the step's ``extra`` prompts, if any
 
 
 @contextmanager
@@ -162,11 +190,30 @@ class PromptLearner(nn.Module):
         return self.backbone.logit_scale * audio.unit @ features.t()
 
     def forward(
-        self, audio: AudioBatch, prompts: PromptSet, labels: torch.Tensor | None = None
+        self,
+        audio: AudioBatch,
+        prompts: PromptSet,
+        labels: torch.Tensor | None = None,
+        extra: PromptSet | None = None,
     ) -> MethodOutput:
-        """Training step outputs for a batch against ``prompts`` (the training classes)."""
-        features = self.encode(prompts, audio)
-        return MethodOutput(self.scaled_cosine(audio, features), class_features=features)
+        """Training step outputs for a batch against ``prompts`` (the training classes);
+        ``extra`` (SEPT's neighbours) is encoded in the same pass when the method can."""
+        features, extra_features = self.encode_with(prompts, extra, audio)
+        return MethodOutput(
+            self.scaled_cosine(audio, features),
+            class_features=features,
+            extra_features=extra_features,
+        )
+
+    def encode_with(
+        self, prompts: PromptSet, extra: PromptSet | None, audio: AudioBatch | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """(:meth:`encode` of ``prompts`` [P, D], of ``extra`` [P', D] or None) in one pass over
+        both sets: one call of the text tower (on a causal tower, one shared prefix)."""
+        if extra is None:
+            return self.encode(prompts, audio), None
+        both = self.encode(prompts.concat(extra), audio)
+        return both[: len(prompts)], both[len(prompts) :]
 
     def predictor(self, prompts: PromptSet, seen: bool) -> Callable[[AudioBatch], torch.Tensor]:
         """Test-time logits [B, P] for any batch. ``seen``: ``prompts`` are the training classes

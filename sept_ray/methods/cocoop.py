@@ -66,8 +66,14 @@ class CoCoOp(CoOp):
         return nn.functional.normalize(raw, dim=-1).view(b, p, -1)
 
     def forward(
-        self, audio: AudioBatch, prompts: PromptSet, labels: torch.Tensor | None = None
+        self,
+        audio: AudioBatch,
+        prompts: PromptSet,
+        labels: torch.Tensor | None = None,
+        extra: PromptSet | None = None,
     ) -> MethodOutput:
+        """Per-clip logits; ``extra`` is not encoded here (SEPT encodes it with the batch-mean
+        context shift, a pass of its own)."""
         return MethodOutput(self.scaled_cosine(audio, self.per_clip_features(audio, prompts)))
 
     def predictor(self, prompts: PromptSet, seen: bool) -> Callable[[AudioBatch], torch.Tensor]:

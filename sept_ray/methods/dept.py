@@ -70,13 +70,23 @@ class DePT(CoOp):
             )
 
     def forward(
-        self, audio: AudioBatch, prompts: PromptSet, labels: torch.Tensor | None = None
+        self,
+        audio: AudioBatch,
+        prompts: PromptSet,
+        labels: torch.Tensor | None = None,
+        extra: PromptSet | None = None,
     ) -> MethodOutput:
-        raw = self.text_raw(prompts, self.ctx)  # [P, D]
+        both = self.text_raw(prompts if extra is None else prompts.concat(extra), self.ctx)
+        raw = both[: len(prompts)]  # [P, D]
         features = nn.functional.normalize(raw, dim=-1)
         a = self.options.head_weight
         out = MethodOutput(
-            self.scaled_cosine(audio, features), ce_weight=1.0 - a, class_features=features
+            self.scaled_cosine(audio, features),
+            ce_weight=1.0 - a,
+            class_features=features,
+            extra_features=None
+            if extra is None
+            else nn.functional.normalize(both[len(prompts) :], dim=-1),
         )
         if labels is not None:
             self._check_seen(prompts)

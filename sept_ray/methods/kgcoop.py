@@ -41,13 +41,18 @@ class KgCoOp(CoOp):
         return prompts
 
     def forward(
-        self, audio: AudioBatch, prompts: PromptSet, labels: torch.Tensor | None = None
+        self,
+        audio: AudioBatch,
+        prompts: PromptSet,
+        labels: torch.Tensor | None = None,
+        extra: PromptSet | None = None,
     ) -> MethodOutput:
-        features = self.encode(prompts, audio)
+        features, extra_features = self.encode_with(prompts, extra, audio)
         return MethodOutput(
             self.scaled_cosine(audio, features),
             aux_losses={"kg": self.options.w * knowledge_gap(features, prompts.extras["hand"])},
             class_features=features,
+            extra_features=extra_features,
         )
 
 

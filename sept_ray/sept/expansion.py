@@ -56,27 +56,37 @@ class SemanticExpansion:
         prompts = learner.prompts([p for row in neighbours for p in row], owners=owners)
         return cls(learner, cfg, neighbours, prompts, margins, templates, generator)
 
+    def draw(self) -> tuple[PromptSet, torch.Tensor]:
+        """This step's neighbours and their margins: all K*N and [K, K, N]; with
+        ``sample_neighbors`` = n, n of each class's N drawn anew (class-major) and [K, K, n]."""
+        if not self.cfg.sample_neighbors:
+            return self.neighbour_prompts, self.margins
+        k, n = len(self.neighbours), self.cfg.sample_neighbors
+        pick = torch.rand(k, self.cfg.n_neighbors, generator=self.generator).argsort(dim=1)
+        pick = pick[:, :n]  # [K, n]: which neighbours of each class
+        rows = (torch.arange(k)[:, None] * self.cfg.n_neighbors + pick).flatten()
+        margins = self.margins.gather(2, pick.to(self.margins.device)[None].expand(k, -1, -1))
+        return self.neighbour_prompts.select(rows), margins
+
     def __call__(
-        self, out: MethodOutput, prompts: PromptSet, audio: AudioBatch
+        self,
+        out: MethodOutput,
+        prompts: PromptSet,
+        audio: AudioBatch,
+        drawn: tuple[PromptSet, torch.Tensor] | None = None,
     ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         """(lambda * L_se, parts) for a training step: z = the step's batch-shared class features
         (``out.class_features``, or the learner's ``encode`` of the class ``prompts``), p = the
-        neighbours through the same learned prompt and the same batch."""
-        k, n = len(self.neighbours), self.cfg.n_neighbors
+        neighbours ``drawn`` for the step (default: :meth:`draw`) through the same learned prompt
+        and the same batch (``out.extra_features`` when the learner encoded them in its forward
+        pass, else ``encode``)."""
+        neighbours, margins = drawn if drawn is not None else self.draw()
+        k, n = margins.shape[0], margins.shape[2]
         z = out.class_features
         if z is None:
             z = self.learner.encode(prompts, audio)  # [K, D]
-        neighbours, margins = self.neighbour_prompts, self.margins
-        if self.cfg.sample_neighbors:  # k_s of each class's N, drawn anew every step
-            n = self.cfg.sample_neighbors
-            pick = torch.rand(k, self.cfg.n_neighbors, generator=self.generator).argsort(dim=1)
-            pick = pick[:, :n]  # [K, n]: which neighbours of each class
-            neighbours = neighbours.select(
-                (torch.arange(k)[:, None] * margins.shape[2] + pick).flatten()
-            )
-            margins = margins.gather(
-                2, pick.to(margins.device)[None].expand(k, -1, -1)
-            )  # [K, K, n]
-        p = self.learner.encode(neighbours, audio).view(k, n, -1)  # [K, N, D]
-        loss, parts = se_loss(z, p, margins, self.cfg)
+        p = out.extra_features if drawn is not None else None
+        if p is None:
+            p = self.learner.encode(neighbours, audio)
+        loss, parts = se_loss(z, p.view(k, n, -1), margins, self.cfg)  # p: [K, n, D]
         return self.cfg.lam * loss, {"se": loss.detach(), **parts}

@@ -22,3 +22,13 @@ def test_selected_rows_are_cut_to_their_longest():
     assert chosen.mask.tolist() == [[1, 1, 1, 0], [1, 1, 1, 1]]
     assert chosen.pool_index.tolist() == [2, 3]
     assert (chosen.ctx_start, chosen.n_ctx) == (1, 1)
+
+
+def test_joined_batches_pad_to_the_longer():
+    short = TokenBatch.from_rows([[1, 5, 2]], 0, 1, 1)
+    long = TokenBatch.from_rows([[1, 6, 7, 8, 2], [1, 9, 2]], 0, 1, 1)
+    joined = short.concat(long)
+    assert joined.ids.tolist() == [[1, 5, 2, 0, 0], [1, 6, 7, 8, 2], [1, 9, 2, 0, 0]]
+    assert joined.mask.sum(dim=1).tolist() == [3, 5, 3] and joined.pool_index.tolist() == [2, 4, 2]
+    with pytest.raises(ValueError, match="context slots"):
+        short.concat(TokenBatch.from_rows([[1, 2]], 0, 1, 2))

@@ -293,3 +293,26 @@ def test_dept_and_palm_counts_follow_their_definitions():
         make("dept", PengiShaped(), classes=ten).n_trainable() == 8192 + 4 * 1024 + 1024 * 10 + 10
     )
     assert make("palm", PengiShaped(), classes=ten).n_trainable() == 10 * 1024 + 10
+
+
+@pytest.mark.parametrize("name,options", TRAINABLE)
+def test_neighbours_encoded_in_the_class_pass_are_the_separate_encoding(small_alm, name, options):
+    """SEPT's neighbours passed as ``extra`` go through the text tower with the class prompts in
+    one pass: the same class features, logits and losses, and neighbour features equal to their
+    own ``encode`` (CoCoOp encodes them apart: None)."""
+    learner = make(name, small_alm, options=options, n_ctx=4)
+    prompts, audio = learner.prompts(BASE), audio_batch()
+    phrases = [f"{c} sound {i}" for c in BASE for i in range(2)]
+    extra = learner.prompts(phrases, owners=[c for c in BASE for _ in range(2)])
+    labels = torch.tensor([0, 1, 2, 0, 1, 2])
+    alone = learner(audio, prompts, labels)
+    joint = learner(audio, prompts, labels, extra=extra)
+    assert torch.allclose(joint.logits, alone.logits, atol=1e-5)
+    assert alone.extra_features is None
+    for key, value in alone.aux_losses.items():
+        assert joint.aux_losses[key].item() == pytest.approx(value.item(), abs=1e-5)
+    if name == "cocoop":
+        assert joint.extra_features is None
+    else:
+        assert torch.allclose(joint.class_features, alone.class_features, atol=1e-5)
+        assert torch.allclose(joint.extra_features, learner.encode(extra, audio), atol=1e-5)
