@@ -62,6 +62,7 @@ def b2n_tables(
     order = paper.paper_datasets()
     datasets.sort(key=lambda d: (order.index(d) if d in order else len(order), d))
     found = {(r.variant, r.dataset): r for r in rows}
+    planned_cells = set(planned)
     header = [
         "Method",
         "Base",
@@ -79,8 +80,9 @@ def b2n_tables(
         reference, note = paper_block(dataset, datasets, comparable)
         body = []
         for label in labels:
-            if not any(lbl == label for lbl, _ in planned) and (label, dataset) not in found:
-                continue
+            in_block = dataset == AVERAGE or (label, dataset) in planned_cells
+            if not in_block and (label, dataset) not in found:
+                continue  # this method was never planned on this dataset
             cell = found.get((label, dataset))
             base_label = without_sept(label)
             base_cell = found.get((base_label, dataset)) if base_label else None

@@ -31,7 +31,7 @@ def rebuild_study(record: SweepRecord):
     space = {key: json_to_distribution(text) for key, text in space_json.items()}
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     study = optuna.create_study(direction="maximize")
-    for trial in sorted(record.trials, key=lambda t: t.run_id):
+    for trial in record.trials:  # in trial-name order: Tune's trial ids count up
         params = {k: parse_param(trial.params[k], d) for k, d in space.items() if k in trial.params}
         if len(params) != len(space):
             continue

@@ -57,6 +57,7 @@ def test_b2n_blocks_on_the_papers_setting():
     assert esc50["coop+sept"][5:9] == ["59.00", "15.80", "24.70", f"{24.70 - 19.46:+.2f}"]
     assert esc50["dept"][1:4] == [MISSING] * 3 and esc50["dept"][-1] == "0"  # never 0.00
     assert esc50["dept"][5:8] == ["60.80", "14.00", "22.53"]  # the paper still has DePT
+    assert "dept" not in by_method(tables[2])  # planned on ESC50 only: no row for CREMA-D
     average = by_method(tables[0])
     # the average of two of the paper's datasets: the mean of its two rows, said so in a note
     assert average["coop"][7] == f"{(19.46 + 15.29) / 2:.2f}"
