@@ -46,7 +46,7 @@ def cmd_trial(args: argparse.Namespace) -> None:
     )
     result = run_trial(
         cfg,
-        on_epoch=lambda m: print(
+        on_epoch=lambda m, _state: print(
             f"epoch {m.epoch:3d}  loss {m.loss:.4f}  base {m.base:6.2f}  new {m.new:6.2f}  H {m.h:6.2f}",
             flush=True,
         ),

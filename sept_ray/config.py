@@ -54,6 +54,13 @@ class DataConfig:
     crop_views: int = field(
         default=4, metadata={"help": "random-crop views cached per training clip [ours]"}
     )
+    short_classes: str = field(
+        default="warn",
+        metadata={
+            "help": "a class with fewer training clips than shots: warn (use all, as PALM "
+            "does) or error [ours]"
+        },
+    )
 
     def __post_init__(self) -> None:
         _check(bool(self.name), "data.name", self.name, "must name a dataset")
@@ -72,6 +79,12 @@ class DataConfig:
             "must be 'center' or 'random'",
         )
         _check(self.crop_views >= 1, "data.crop_views", self.crop_views, "must be >= 1")
+        _check(
+            self.short_classes in ("warn", "error"),
+            "data.short_classes",
+            self.short_classes,
+            "must be 'warn' or 'error'",
+        )
 
 
 @dataclass

@@ -65,6 +65,12 @@ class TrialTask:
                 paths |= {c.path for c in group.clips}
         return paths
 
+    def short_classes(self, shots: int) -> dict[str, int]:
+        """``{class: training clips}`` of the training classes with fewer than ``shots`` clips
+        (each gives all of its clips)."""
+        counts = {name: sum(c.classname == name for c in self.shots) for name in self.train_classes}
+        return {name: n for name, n in counts.items() if n < shots}
+
     def record(self) -> dict:
         """The split as JSON (``split.json``): classes of each group and every clip used."""
         return {

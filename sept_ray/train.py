@@ -33,6 +33,7 @@ from sept_ray.metrics import accuracy, harmonic_mean, per_class_accuracy
 from sept_ray.protocols import ScoredGroup, TrialTask, build_task
 from sept_ray.sept import NeighbourBank, SemanticExpansion, load_bank
 from sept_ray.sept.bank import save_bank
+from sept_ray.train_state import TrainState, config_hash
 
 EVAL_CHUNK = 256  # test clips per predictor call
 TIMING_CLIPS = 16  # decoded test clips the audio-tower timing runs on
@@ -120,15 +121,22 @@ class Fitted:
     tags: dict[str, str]
 
 
+EpochHook = Callable[[EpochMetrics, TrainState], None]
+
+
 def run_trial(
     cfg: TrialConfig,
-    on_epoch: Callable[[EpochMetrics], None] | None = None,
+    on_epoch: EpochHook | None = None,
     embed_missing: bool = True,
+    resume_from: Path | None = None,
 ) -> TrialResult:
     """Train ``cfg.method`` (+ SEPT) on the protocol's training classes and score its two groups
     (b2n: base and new); see the module doc and :mod:`sept_ray.protocols`.
 
-    ``on_epoch`` receives each evaluation as it happens (a tracker reports it on).
+    ``on_epoch`` receives each evaluation as it happens (a tracker reports it on) with the
+    training state after that epoch (:meth:`TrainState.save` writes a checkpoint of it).
+    ``resume_from``: a folder such a state was saved to; training continues after its epoch
+    (its evaluations are kept in the history and not passed to ``on_epoch`` again).
     ``embed_missing=False``: a missing embedding-cache entry is an error instead of being built
     (sweep trials: the sweep fills the cache before they start).
     """
@@ -147,7 +155,7 @@ def run_trial(
     out_dir = Path(cfg.output_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     with PeakMemory() as memory:
-        fitted = fit(cfg, on_epoch, embed_missing)
+        fitted = fit(cfg, on_epoch, embed_missing, resume_from)
     final = fitted.history[-1]
     result = TrialResult(
         config=cfg,
@@ -170,11 +178,15 @@ def run_trial(
 
 
 def fit(
-    cfg: TrialConfig, on_epoch: Callable[[EpochMetrics], None] | None, embed_missing: bool
+    cfg: TrialConfig,
+    on_epoch: EpochHook | None,
+    embed_missing: bool,
+    resume_from: Path | None = None,
 ) -> Fitted:
-    """Build the protocol's task, load embeddings, build the learner (+ SEPT), train, evaluate,
-    time inference."""
+    """Build the protocol's task, load embeddings, build the learner (+ SEPT), train (from the
+    state in ``resume_from`` when given), evaluate, time inference."""
     task = build_task(cfg)
+    check_short_classes(cfg, task)
     backbone = build_backbone(cfg.backbone)
     views = cfg.data.crop_views if cfg.data.train_crop == "random" else 0
     cache = EmbeddingCache(cfg.cache_dir)
@@ -218,13 +230,22 @@ def fit(
         else None
     )
 
-    history: list[EpochMetrics] = []
-    started = time.perf_counter()
-    if epochs == 0:
-        history.append(evaluate(learner, base_set, new_set, 0, (0.0, 0.0, 0.0), 0.0))
+    state = TrainState(learner, optimizer, generator, 0, [], config_hash(cfg.to_dict()))
+    if resume_from is not None:
+        state.load(resume_from)
+    history = [EpochMetrics(**values) for values in state.history]
+    started = time.perf_counter() - state.train_seconds
+
+    def evaluated(metrics: EpochMetrics) -> None:
+        history.append(metrics)
+        state.epoch, state.history = metrics.epoch, [asdict(m) for m in history]
+        state.train_seconds = time.perf_counter() - started
         if on_epoch:
-            on_epoch(history[-1])
-    for epoch in range(1, epochs + 1):
+            on_epoch(metrics, state)
+
+    if epochs == 0 and not history:
+        evaluated(evaluate(learner, base_set, new_set, 0, (0.0, 0.0, 0.0), 0.0))
+    for epoch in range(state.epoch + 1, epochs + 1):
         tic = time.perf_counter()
         losses = train_epoch(
             learner,
@@ -239,11 +260,9 @@ def fit(
             epoch,
         )
         if epoch % cfg.train.eval_every == 0 or epoch == epochs:
-            history.append(
+            evaluated(
                 evaluate(learner, base_set, new_set, epoch, losses, time.perf_counter() - tic)
             )
-            if on_epoch:
-                on_epoch(history[-1])
     train_seconds = time.perf_counter() - started
 
     per_class = {
@@ -267,6 +286,19 @@ def fit(
         "neighbour_bank": bank.content_hash if bank else "",
     }
     return Fitted(learner, task, bank, expansion, history, per_class, train_seconds, timing, tags)
+
+
+def check_short_classes(cfg: TrialConfig, task: TrialTask) -> None:
+    """With ``data.short_classes = error``, a training class with fewer clips than
+    ``data.shots`` is a :class:`ConfigError` naming the dataset, fold, classes and counts."""
+    short = task.short_classes(cfg.data.shots)
+    if short and cfg.data.short_classes == "error":
+        listed = ", ".join(f"{name!r} has {n}" for name, n in short.items())
+        raise ConfigError(
+            f"data.shots = {cfg.data.shots}: {task.split.name} fold {task.split.fold} has "
+            f"classes with fewer training clips ({listed}); lower data.shots, or set "
+            "data.short_classes = warn to train on all of their clips (PALM's protocol)"
+        )
 
 
 def eval_set(
@@ -392,11 +424,7 @@ def write_artifacts(result: TrialResult, fitted: Fitted) -> None:
     (out / "per_class_accuracy.json").write_text(json.dumps(result.per_class, indent=1))
     split = task.record()
     split["seed"] = cfg.train.seed
-    split["short_classes"] = {
-        name: count
-        for name in task.train_classes
-        if (count := sum(c.classname == name for c in task.shots)) < cfg.data.shots
-    }
+    split["short_classes"] = task.short_classes(cfg.data.shots)
     (out / "split.json").write_text(json.dumps(split, indent=1))
     state = {k: v.detach().cpu().contiguous() for k, v in learner.state_dict().items()}
     if state:

@@ -30,7 +30,7 @@ def config(tmp_path, tone_root, weights, **sections):
 def test_coop_trial_metrics_and_artifacts(tmp_path, tone_root, small_weights):
     cfg = config(tmp_path, tone_root, small_weights)
     seen = []
-    result = run_trial(cfg, on_epoch=seen.append)
+    result = run_trial(cfg, on_epoch=lambda m, _state: seen.append(m))
     assert [m.epoch for m in result.history] == [1, 2] and seen == result.history
     assert result.peak_rss_mb > 100  # the text tower alone is ~90 MB of weights
     assert result.n_params == 4 * 384

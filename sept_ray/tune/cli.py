@@ -16,6 +16,7 @@ import yaml
 from sept_ray.config import PRESETS, ConfigError, deep_merge, unflatten
 from sept_ray.data.synth.world import BUILTIN_DATASETS, ensure_world
 from sept_ray.report import studies
+from sept_ray.tune.faults import faults_from_env
 from sept_ray.tune.grid import GridTrial
 from sept_ray.tune.sweep import (
     SWEEP_FILE,
@@ -89,9 +90,11 @@ def add_common_args(parser: argparse.ArgumentParser) -> None:
         "--set",
         dest="overrides",
         nargs="+",
+        action="extend",
         default=[],
         metavar="KEY=VALUE",
-        help="config overrides for every trial, e.g. sept.lam=0.5 train.epochs=5",
+        help="config overrides for every trial, e.g. sept.lam=0.5 train.epochs=5 "
+        "(repeatable; a later value of a key wins)",
     )
     parser.add_argument(
         "--backbone", default="tiny-alm", help="registered backbone (default tiny-alm)"
@@ -271,6 +274,7 @@ def study_spec(
         max_concurrent=args.max_concurrent,
         max_failures=args.max_failures,
         cache_gpus=cache_gpus(args),
+        faults=faults_from_env(),
         params={
             "study": study,
             "datasets": setup.datasets,

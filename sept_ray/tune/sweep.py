@@ -19,9 +19,12 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from filelock import FileLock
+
 from sept_ray.config import ConfigError
 from sept_ray.metrics import RunScore, TableRow, aggregate
 from sept_ray.report.tables import write_tables
+from sept_ray.tune.faults import Fault, fault_point
 from sept_ray.tune.grid import GridTrial, table_dataset
 
 
@@ -42,6 +45,7 @@ class SweepSpec:
     cache_gpus: float = 0.0  # GPUs of each embedding-cache task
     table_stem: str = "b2n_table"  # file name of the aggregated Base/New/H table
     params: dict[str, Any] = field(default_factory=dict)  # logged on the sweep's parent run
+    faults: dict[str, Fault] = field(default_factory=dict)  # tests only: see tune.faults
 
 
 @dataclass
@@ -108,22 +112,36 @@ def check_trials(trials: list[GridTrial]) -> None:
     from sept_ray.protocols import build_task
     from sept_ray.sept import BankError, load_bank
 
+    from sept_ray.train import check_short_classes
+
+    short_noted: dict[tuple[str, int], dict[str, int]] = {}
     for trial in trials:
         cfg = trial.config
         METHODS.get(cfg.method.name).parse_options(cfg.method.options)
         BACKBONES.get(cfg.backbone.name)
         try:
-            with warnings.catch_warnings():  # the trial itself warns of classes short of shots
+            with warnings.catch_warnings():  # said once per dataset below, not once per trial
                 warnings.simplefilter("ignore", FewShotWarning)
                 task = build_task(cfg)
+            check_short_classes(cfg, task)
         except (ConfigError, ValueError) as exc:
             raise ConfigError(f"trial {trial.name}: {exc}") from None
+        short = task.short_classes(cfg.data.shots)
+        if short:
+            short_noted.setdefault((task.split.name, task.split.fold), {}).update(short)
         if cfg.sept.enabled:  # every class of the dataset, though a trial trains on some
             bank = load_bank(cfg.sept.bank, cfg.data.name)
             try:
                 bank.neighbours(cfg.data.name, task.split.classes, cfg.sept.n_neighbors)
             except BankError as exc:
                 raise BankError(f"trial {trial.name}: {exc}") from None
+    for (dataset, fold), short in short_noted.items():
+        counts = ", ".join(f"{name} ({n})" for name, n in sorted(short.items()))
+        print(
+            f"note: {dataset} fold {fold}: classes with fewer training clips than data.shots "
+            f"train on all of them (data.short_classes = warn): {counts}",
+            flush=True,
+        )
 
 
 @dataclass(frozen=True)
@@ -214,6 +232,7 @@ def open_session(spec: SweepSpec, resume: Path | None = None) -> SweepSession:
 
     from sept_ray.tune.cache_fill import cache_jobs, fill_cache
     from sept_ray.tune.local_ray import init_ray
+    from sept_ray.tune.preflight import check_tracking
     from sept_ray.tune.tracking import default_tracking_uri, ensure_experiment, git_commit
 
     os.environ.setdefault(
@@ -225,9 +244,11 @@ def open_session(spec: SweepSpec, resume: Path | None = None) -> SweepSession:
         if not (run_dir / SWEEP_FILE).is_file():
             raise ConfigError(f"--resume {resume}: no {SWEEP_FILE} there (not a sweep run folder)")
         record = json.loads((run_dir / SWEEP_FILE).read_text())
+        uri = record["mlflow_uri"]
     else:
         run_dir = results_dir / spec.experiment / time.strftime("%Y%m%d-%H%M%S")
         record = None
+        uri = spec.mlflow_uri or default_tracking_uri(results_dir)
     trials = place_trials(replace(spec, results_dir=results_dir), run_dir)
     if record is not None and record["trials"] != [t.name for t in trials]:
         raise ConfigError(
@@ -235,10 +256,14 @@ def open_session(spec: SweepSpec, resume: Path | None = None) -> SweepSession:
             "resume with the options the sweep was started with"
         )
     check_trials(trials)
+    check_tracking(uri)
     init_ray(spec.ray_address, spec.num_cpus)
     records = fill_cache(
         cache_jobs([t.config for t in trials]), spec.cpus_per_trial, spec.cache_gpus
     )
+    if record is None:  # a folder of its own, though another sweep started in the same second
+        run_dir = reserve_run_dir(run_dir)
+        trials = place_trials(replace(spec, results_dir=results_dir), run_dir)
 
     commit = git_commit()
     if record is not None:
@@ -251,12 +276,12 @@ def open_session(spec: SweepSpec, resume: Path | None = None) -> SweepSession:
         client.update_run(parent_id, status="RUNNING")
         client.set_tag(parent_id, "sept.resumed_with_commit", commit)
     else:
-        uri = spec.mlflow_uri or default_tracking_uri(results_dir)
         client = MlflowClient(uri)
         local_store = uri.startswith("sqlite:") or uri.startswith("file:")
-        experiment_id = ensure_experiment(
-            client, spec.experiment, results_dir / "mlartifacts" if local_store else None
-        )
+        with FileLock(str(results_dir / "mlflow.lock")):  # one sweep at a time creates the store
+            experiment_id = ensure_experiment(
+                client, spec.experiment, results_dir / "mlartifacts" if local_store else None
+            )
         parent = client.create_run(
             experiment_id,
             run_name=f"{spec.experiment}-{run_dir.name}",
@@ -270,7 +295,6 @@ def open_session(spec: SweepSpec, resume: Path | None = None) -> SweepSession:
         sweep_params = {"n_trials": len(trials), **spec.params}
         params = [Param(k, str(v)[:6000]) for k, v in sweep_params.items()]
         client.log_batch(parent_id, params=params)
-        run_dir.mkdir(parents=True, exist_ok=True)
         record = {
             "experiment": spec.experiment,
             "experiment_id": experiment_id,
@@ -289,6 +313,20 @@ def open_session(spec: SweepSpec, resume: Path | None = None) -> SweepSession:
     return SweepSession(
         spec, run_dir, trials, uri, experiment_id, parent_id, commit, resume is not None
     )
+
+
+def reserve_run_dir(wanted: Path) -> Path:
+    """Create ``wanted``, or ``wanted-2``, ``wanted-3``... when a concurrent sweep of the same
+    experiment already took it (``mkdir`` is atomic): no two sweeps share a run folder."""
+    wanted.parent.mkdir(parents=True, exist_ok=True)
+    for attempt in range(1, 1000):
+        candidate = wanted if attempt == 1 else wanted.with_name(f"{wanted.name}-{attempt}")
+        try:
+            candidate.mkdir()
+        except FileExistsError:
+            continue
+        return candidate
+    raise ConfigError(f"{wanted.parent}: no free run folder name for {wanted.name}")
 
 
 def make_tuner(
@@ -322,6 +360,7 @@ def make_tuner(
             name=spec.experiment,
             storage_path=str(session.run_dir / "ray"),
             failure_config=tune.FailureConfig(max_failures=spec.max_failures),
+            checkpoint_config=tune.CheckpointConfig(num_to_keep=1),  # the latest epoch's state
             callbacks=[
                 MlflowTracker(
                     session.uri, session.experiment_id, session.parent_id, session.commit
@@ -340,6 +379,27 @@ def close_session(session: SweepSession, status: str) -> None:
     MlflowClient(session.uri).set_terminated(session.parent_id, status)
 
 
+def check_faults(spec: SweepSpec) -> None:
+    """Every injected fault names a trial of the sweep."""
+    unknown = sorted(set(spec.faults) - {t.name for t in spec.trials})
+    if unknown:
+        raise ConfigError(f"injected faults name no trial of the sweep: {unknown}")
+
+
+def trial_points(
+    trials: list[GridTrial], faults: dict[str, Fault], run_dir: Path
+) -> list[dict[str, Any]]:
+    """Tune's grid points: each trial's name, table row, config and any injected fault (whose
+    marker file, under ``<run_dir>/faults``, records that it fired)."""
+    points = []
+    for t in trials:
+        point = {"name": t.name, "label": t.row, "trial": t.config.to_dict()}
+        if t.name in faults:
+            point["fault"] = fault_point(faults[t.name], run_dir / "faults" / f"{t.name}.fired")
+        points.append(point)
+    return points
+
+
 def run_sweep(spec: SweepSpec, resume: Path | None = None) -> SweepResult:
     """Run ``spec`` (see the module docstring) and return its outcomes and table; ``resume``
     (a run folder) restores an interrupted sweep and runs only its unfinished trials."""
@@ -349,10 +409,11 @@ def run_sweep(spec: SweepSpec, resume: Path | None = None) -> SweepResult:
     from sept_ray.tune.trainable import train_b2n
 
     started = time.monotonic()
+    check_faults(spec)
     session = open_session(spec, resume)
     trials, run_dir = session.trials, session.run_dir
     try:
-        points = [{"name": t.name, "label": t.row, "trial": t.config.to_dict()} for t in trials]
+        points = trial_points(trials, spec.faults, run_dir)
         tuner = make_tuner(
             session,
             train_b2n,

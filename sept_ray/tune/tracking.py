@@ -17,6 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from mlflow.entities import Metric, Param, RunTag
+from mlflow.exceptions import MlflowException
+from mlflow.protos.databricks_pb2 import RESOURCE_ALREADY_EXISTS, ErrorCode
 from mlflow.tracking import MlflowClient
 from mlflow.utils.mlflow_tags import MLFLOW_PARENT_RUN_ID
 from ray.tune import Callback
@@ -75,7 +77,12 @@ def ensure_experiment(client: MlflowClient, name: str, artifact_root: Path | Non
     if found is not None:
         return found.experiment_id
     location = artifact_root.resolve().as_uri() if artifact_root else None
-    return client.create_experiment(name, artifact_location=location)
+    try:
+        return client.create_experiment(name, artifact_location=location)
+    except MlflowException as exc:  # another sweep created it since we looked
+        if exc.error_code != ErrorCode.Name(RESOURCE_ALREADY_EXISTS):
+            raise
+        return client.get_experiment_by_name(name).experiment_id
 
 
 def trial_params(point: dict[str, Any], overrides: dict[str, Any]) -> list[Param]:
@@ -97,7 +104,11 @@ class MlflowTracker(Callback):
 
     A trial keeps one run through retries and resumes: before the first trial starts, the
     parent's existing child runs are looked up by ``sept.trial_name`` and a rerun trial reuses its
-    run. The client is made on first use, so a tracker restored from a Tune checkpoint works."""
+    run (``sept.restarts`` counts the attempts after the first; ``sept.last_error`` holds the
+    error of the last failed one). A rerun trial continues from its last checkpoint; an epoch the
+    run already holds (when that checkpoint is older than the run's metrics) is not logged again,
+    so every epoch is one metric point. The client is made on first use, so a tracker restored
+    from a Tune checkpoint works."""
 
     def __init__(
         self, tracking_uri: str, experiment_id: str, parent_run_id: str, commit: str
@@ -108,6 +119,7 @@ class MlflowTracker(Callback):
         self.commit = commit
         self.run_ids: dict[str, str] = {}
         self.last_step: dict[str, int] = {}  # trial id -> step of its last epoch metrics
+        self.logged_step: dict[str, int] = {}  # run id -> last epoch step logged to the run
         self.existing: dict[str, str] | None = None
         self._client: MlflowClient | None = None
 
@@ -142,8 +154,10 @@ class MlflowTracker(Callback):
         point = trial.config["point"]
         name = trial_label(trial)
         known = self.child_runs().get(name)
-        if known is not None:  # a retried or resumed trial: same run, logged afresh
+        if known is not None:  # a retried or resumed trial: same run, continued
             self.run_ids[trial.trial_id] = known
+            history = self.client.get_metric_history(known, "H")
+            self.logged_step[known] = max((m.step for m in history), default=-1)
             self.client.update_run(known, status="RUNNING")
             self.client.set_tag(known, "sept.restarts", str(self.restarts(known) + 1))
             return
@@ -201,9 +215,16 @@ class MlflowTracker(Callback):
                 )
             if result.get("node_ip"):
                 self.client.set_tag(run_id, "sept.node_ip", str(result["node_ip"]))
+            if result.get("resumed_from_epoch"):  # the last attempt continued a checkpoint
+                self.client.set_tag(
+                    run_id, "sept.resumed_from_epoch", str(int(result["resumed_from_epoch"]))
+                )
         else:
             names, step = EPOCH_METRICS, int(result["epoch"])
             self.last_step[trial.trial_id] = step
+            if step <= self.logged_step.get(run_id, -1):
+                return  # an earlier attempt logged this epoch (trials are seeded: same numbers)
+            self.logged_step[run_id] = step
         metrics = [
             Metric(n, float(result[n]), stamp, step)
             for n in names

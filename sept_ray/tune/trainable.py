@@ -1,8 +1,10 @@
 """The Ray Tune function trainables: one trial of a grid, or one sampled setting of a search.
 
 :func:`train_b2n` runs one :func:`sept_ray.train.run_trial` (any protocol) and reports each
-evaluation with ``tune.report`` (``epoch``, ``base``, ``new``, ``H``, losses); a last report with
-``final = 1`` adds the trial's summary (parameters, times, memory) and its ``output_dir``.
+evaluation with ``tune.report`` (``epoch``, ``base``, ``new``, ``H``, losses) and a checkpoint of
+the training state after it (:mod:`sept_ray.train_state`): a retried or resumed trial continues
+after its last checkpoint instead of starting again. A last report with ``final = 1`` adds the
+trial's summary (parameters, times, memory) and its ``output_dir``.
 :func:`train_search` scores one sampled setting on the val protocol of every dataset of the
 search and reports the mean over datasets (``H``, the objective) and each dataset's ``H_<name>``.
 Trials never embed audio: the sweep filled the cache before they start.
@@ -10,7 +12,9 @@ Trials never embed audio: the sweep filled the cache before they start.
 
 from __future__ import annotations
 
+import logging
 import statistics
+import tempfile
 from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
@@ -19,6 +23,11 @@ from ray import tune
 
 from sept_ray.config import TrialConfig, deep_merge, unflatten
 from sept_ray.train import EpochMetrics, run_trial
+from sept_ray.train_state import TrainState, saved_epoch
+from sept_ray.tune.faults import maybe_fail
+
+# Tune logs every persisted checkpoint at INFO (one line per epoch per trial): keep progress readable
+logging.getLogger("ray.train._internal.storage").setLevel(logging.WARNING)
 
 
 def epoch_report(metrics: EpochMetrics) -> dict[str, float]:
@@ -39,13 +48,35 @@ def resolve_point(config: dict[str, Any]) -> TrialConfig:
     return TrialConfig.from_dict(values)
 
 
+def report_with_checkpoint(values: dict[str, Any], state: TrainState) -> None:
+    """``tune.report(values)`` with ``state`` saved as the trial's checkpoint."""
+    with tempfile.TemporaryDirectory(prefix="sept-state-") as folder:
+        state.save(Path(folder))
+        tune.report(values, checkpoint=tune.Checkpoint.from_directory(folder))
+
+
 def train_b2n(config: dict[str, Any]) -> None:
-    """Tune entry point: run the trial of :func:`resolve_point` and report as it goes."""
+    """Tune entry point: run the trial of :func:`resolve_point` (from its last checkpoint when
+    Tune restores one) and report each evaluation with a checkpoint."""
     cfg = resolve_point(config)
-    result = run_trial(cfg, on_epoch=lambda m: tune.report(epoch_report(m)), embed_missing=False)
+    fault = config["point"].get("fault")
+
+    def on_epoch(metrics: EpochMetrics, state: TrainState) -> None:
+        maybe_fail(fault, metrics.epoch)
+        report_with_checkpoint(epoch_report(metrics), state)
+
+    checkpoint = tune.get_checkpoint()
+    resumed_from = 0
+    if checkpoint is None:
+        result = run_trial(cfg, on_epoch=on_epoch, embed_missing=False)
+    else:
+        with checkpoint.as_directory() as folder:
+            resumed_from = saved_epoch(Path(folder))
+            result = run_trial(cfg, on_epoch, embed_missing=False, resume_from=Path(folder))
     final = epoch_report(result.history[-1])
     final.update(result.summary())
     final["final"] = 1
+    final["resumed_from_epoch"] = resumed_from  # 0: this attempt trained from the start
     final["output_dir"] = str(result.output_dir)
     tune.report(final)
 
@@ -53,7 +84,8 @@ def train_b2n(config: dict[str, Any]) -> None:
 def train_search(config: dict[str, Any]) -> None:
     """Tune entry point of a search: the sampled setting on ``point["datasets"]`` (val protocol),
     each in ``<output_dir>/<trial id>/<dataset>``; reports after each epoch (step counting on
-    across datasets) and a final mean of per-dataset Base, New and H."""
+    across datasets) and a final mean of per-dataset Base, New and H. A search trial saves no
+    checkpoint: a retried one starts again (its scores are short val runs)."""
     cfg = resolve_point(config)
     out_dir = Path(cfg.output_dir) / tune.get_context().get_trial_id()
     datasets = config["point"]["datasets"]
@@ -65,7 +97,7 @@ def train_search(config: dict[str, Any]) -> None:
             cfg, output_dir=str(out_dir / dataset), data=replace(cfg.data, name=dataset)
         )
 
-        def report(m: EpochMetrics, step0: int = step0, dataset: str = dataset) -> None:
+        def report(m: EpochMetrics, _state: TrainState, step0: int = step0) -> None:
             values = epoch_report(m)
             values["epoch"] = step0 + m.epoch
             tune.report(values)
