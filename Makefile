@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.sept-installed
 
-.PHONY: setup demo test lint
+.PHONY: setup demo test test-long lint
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -19,6 +19,9 @@ demo: setup
 
 test: setup
 	$(PY) -m pytest -q $(ARGS)
+
+test-long: setup
+	$(PY) -m pytest -q -m long $(ARGS)
 
 lint: setup
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 from sept_ray.backbones.cli import add_commands as add_backbone_commands
-from sept_ray.config import ConfigError, TrialConfig, deep_merge
+from sept_ray.config import ConfigError, TrialConfig, deep_merge, read_yaml_mapping
 from sept_ray.data.cli import add_commands as add_data_commands
 from sept_ray.report.cli import add_commands as add_report_commands
 from sept_ray.sept.neighbors.cli import add_commands as add_neighbor_commands
@@ -34,13 +34,10 @@ def cmd_tiny_alm_pretrain(args: argparse.Namespace) -> None:
 
 
 def cmd_trial(args: argparse.Namespace) -> None:
-    import yaml
-
     from sept_ray.train import run_trial
     from sept_ray.tune.cli import parse_overrides
 
-    with open(args.config, encoding="utf-8") as handle:
-        values = yaml.safe_load(handle) or {}
+    values = read_yaml_mapping(args.config)
     cfg = TrialConfig.from_dict(
         deep_merge(values, parse_overrides(args.overrides)), preset=args.preset
     )

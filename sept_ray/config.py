@@ -12,7 +12,7 @@ import types
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import yaml
 
@@ -297,14 +297,39 @@ class TrialConfig:
 
     @classmethod
     def from_yaml(cls, path: str | Path, preset: str | None = None) -> TrialConfig:
-        """Read a YAML mapping (``yaml.safe_load``) and build as :meth:`from_dict`."""
-        with open(path, encoding="utf-8") as handle:
-            values = yaml.safe_load(handle) or {}
-        if not isinstance(values, dict):
-            raise ConfigError(
-                f"{path}: the top level must be a mapping, got {type(values).__name__}"
-            )
-        return cls.from_dict(values, preset=preset)
+        """Read a YAML mapping (:func:`read_yaml_mapping`) and build as :meth:`from_dict`."""
+        return cls.from_dict(read_yaml_mapping(path), preset=preset)
+
+
+def parse_yaml(text: str | IO[str], source: str) -> Any:
+    """``yaml.safe_load(text)``. Malformed YAML, or a tag ``safe_load`` refuses to construct
+    (``!!python/object/apply:...``: nothing is run), raises ``ConfigError`` naming ``source``
+    (a file, or a ``--set`` override), the line and the problem, on one line."""
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        raise ConfigError(f"{source}: invalid YAML {_yaml_problem(error)}") from None
+
+
+def _yaml_problem(error: yaml.YAMLError) -> str:
+    """``at line L, column C: <problem> (<context>)`` of a YAML error, whitespace collapsed."""
+    mark = getattr(error, "problem_mark", None)
+    problem = getattr(error, "problem", None)
+    if mark is None or problem is None:
+        return " ".join(f"({error})".split())  # e.g. a ReaderError: it names a position
+    context = getattr(error, "context", None)
+    text = f"at line {mark.line + 1}, column {mark.column + 1}: {problem}"
+    return " ".join((f"{text} ({context})" if context else text).split())
+
+
+def read_yaml_mapping(path: str | Path) -> dict[str, Any]:
+    """The mapping a YAML file holds (``{}`` when empty), read by :func:`parse_yaml`; invalid
+    YAML or another top-level value raises ``ConfigError`` naming ``path``."""
+    with open(path, encoding="utf-8") as handle:
+        values = parse_yaml(handle, str(path)) or {}
+    if not isinstance(values, dict):
+        raise ConfigError(f"{path}: the top level must be a mapping, got {type(values).__name__}")
+    return values
 
 
 PRESETS: dict[str, dict[str, Any]] = {

@@ -4,13 +4,15 @@ An entry holds the raw (un-normalised) audio features of every clip any CSV of a
 (all folds, both splits), so all trials of a dataset share it. Its key covers the backbone's
 ``cache_id`` (name, weights hash, front end, decoder), the crop views, the CSVs' bytes and every clip's (path, size, mtime):
 changing any of them gives a new entry. Entries are written to a temp file and renamed (a crash
-leaves no torn entry), under a file lock (two processes never build the same entry at once).
+leaves no torn entry), under a file lock (two processes never build the same entry at once); the
+next builder deletes the temp file of one that was killed.
 The training loop reads entries; in a sweep it never runs the audio tower (the sweep fills every
 entry first, one Ray task per entry, and trials load with ``build=False``).
 """
 
 from __future__ import annotations
 
+import glob
 import hashlib
 import logging
 import os
@@ -99,20 +101,39 @@ class EmbeddingCache:
         self, backbone: FrozenALM, folder: Path, views: int = 0, batch_size: int = 32
     ) -> DatasetEmbeddings:
         """The entry for ``folder``, building it first if absent or unreadable."""
+        return self.ensure(backbone, folder, views, batch_size)[0]
+
+    def ensure(
+        self, backbone: FrozenALM, folder: Path, views: int = 0, batch_size: int = 32
+    ) -> tuple[DatasetEmbeddings, bool]:
+        """(the entry for ``folder``, whether this call built it): False when it was found,
+        including when another process built it while this one waited on the entry's lock."""
         entry = self.entry_path(backbone, folder, views)
         cached = read_entry(entry)
         if cached is not None:
-            return cached
+            return cached, False
         entry.parent.mkdir(parents=True, exist_ok=True)
         with FileLock(str(entry) + ".lock"):
             cached = read_entry(entry)  # another process may have built it meanwhile
             if cached is not None:
-                return cached
+                return cached, False
+            remove_stale_temps(entry)
             build_entry(backbone, folder, views, entry, batch_size)
         built = read_entry(entry)
         if built is None:
             raise RuntimeError(f"{entry}: cache entry unreadable right after writing it")
-        return built
+        return built, True
+
+
+def remove_stale_temps(entry: Path) -> None:
+    """Delete the temp files (``.<stem>.*.npz``) a killed builder of ``entry`` left behind.
+
+    Call it holding the entry's lock: no live builder then owns one of them (the kernel released
+    a killed holder's lock).
+    """
+    for stale in entry.parent.glob(f".{glob.escape(entry.stem)}.*.npz"):
+        log.info("removing %s, left by a builder that died", stale)
+        stale.unlink(missing_ok=True)
 
 
 def cache_key(backbone: FrozenALM, folder: Path, views: int) -> str:

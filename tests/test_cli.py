@@ -1,5 +1,6 @@
 import json
 
+import pytest
 import yaml
 
 from sept_ray.cli import main
@@ -37,6 +38,66 @@ def test_errors_are_reported_not_raised(tmp_path, capsys):
     path.write_text("sept:\n  lamda: 1\n")
     assert main(["trial", str(path)]) == 2
     assert "sept.lamda: unknown key" in capsys.readouterr().err
+
+
+def touch_command(marker) -> str:
+    """A YAML value that, were it loaded by an unsafe loader, would run ``touch marker``."""
+    return f'!!python/object/apply:os.system ["touch {marker}"]'
+
+
+def test_the_touch_payload_is_live(tmp_path):
+    """Control for the tests below: an unsafe loader does run the payload."""
+    marker = tmp_path / "MARKER"
+    yaml.unsafe_load(f"hook: {touch_command(marker)}")
+    assert marker.exists()
+
+
+def one_error_line(err: str) -> str:
+    """The single line a failed command printed to stderr (no traceback, nothing else)."""
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in err, err
+    return lines[0]
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        (
+            "train:\n  epochs: 1\nhook: {touch}\n",
+            "at line 3, column 7: could not determine a constructor for the tag "
+            "'tag:yaml.org,2002:python/object/apply:os.system'",
+        ),
+        (
+            "train: [1\nsept: 2\n",
+            "at line 2, column 5: expected ',' or ']', but got ':' (while parsing a flow sequence)",
+        ),
+    ],
+    ids=["python-tag", "malformed"],
+)
+def test_a_yaml_config_that_is_not_plain_yaml_is_refused_naming_the_file(
+    tmp_path, capsys, text, problem
+):
+    """`sept trial` exits 2 with one line naming the file, the line and the YAML problem; a
+    python tag is refused, not run (the marker its command would touch does not appear)."""
+    marker = tmp_path / "MARKER"
+    path = tmp_path / "evil.yaml"
+    path.write_text(text.format(touch=touch_command(marker)))
+    assert main(["trial", str(path)]) == 2
+    line = one_error_line(capsys.readouterr().err)
+    assert line == f"sept: error: {path}: invalid YAML {problem}"
+    assert not marker.exists()
+
+
+def test_a_set_override_that_is_not_plain_yaml_is_refused_naming_it(tmp_path, capsys):
+    marker = tmp_path / "MARKER"
+    path = tmp_path / "trial.yaml"
+    path.write_text("train:\n  epochs: 1\n")
+    item = f"sept.lam={touch_command(marker)}"
+    assert main(["trial", str(path), "--set", item]) == 2
+    line = one_error_line(capsys.readouterr().err)
+    assert line.startswith(f"sept: error: --set {item!r}: invalid YAML at line 1, column 1: ")
+    assert "python/object/apply:os.system" in line
+    assert not marker.exists()
 
 
 def test_data_synth_writes_a_dataset(tmp_path, capsys, monkeypatch):

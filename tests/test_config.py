@@ -64,6 +64,15 @@ def test_yaml_top_level_must_be_mapping(tmp_path):
         TrialConfig.from_yaml(path)
 
 
+def test_invalid_yaml_names_the_file_and_line(tmp_path):
+    path = tmp_path / "bad.yaml"
+    path.write_text("train:\n  epochs: 1\n  lr: !!python/name:os.system\n")
+    with pytest.raises(
+        ConfigError, match=r"bad\.yaml: invalid YAML at line 3, column 7: .*os\.system"
+    ):
+        TrialConfig.from_yaml(path)
+
+
 def test_flatten_and_unflatten_are_inverse():
     nested = TrialConfig().to_dict()
     flat = flatten(nested)

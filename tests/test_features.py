@@ -1,3 +1,12 @@
+import hashlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
 import numpy as np
 import soundfile
 import torch
@@ -98,3 +107,105 @@ def test_a_trial_that_may_not_embed_gets_a_named_miss(small_alm, tone_root, tmp_
     assert part.paths == again.paths[3:6] and torch.equal(part.center, again.center[3:6])
     with pytest.raises(KeyError, match="is not in cache entry"):
         part.rows([again.paths[0]])  # rows outside the subset are not there to read
+
+
+REPO = Path(__file__).resolve().parents[1]
+BUILDER = """
+import hashlib, json, sys, time
+from pathlib import Path
+from sept_ray.backbones.tiny import load_tiny_alm
+from sept_ray.features import EmbeddingCache
+weights, folder, cache, ready, go = sys.argv[1:6]
+alm = load_tiny_alm(weights)
+Path(ready).touch()
+while not Path(go).exists():
+    time.sleep(0.002)
+emb, built = EmbeddingCache(cache).ensure(alm, Path(folder))
+digest = hashlib.sha256(emb.center.numpy().tobytes()).hexdigest()
+print(json.dumps({"built": built, "clips": len(emb.paths), "center": digest}))
+"""
+
+
+def start_builder(weights: Path, folder: Path, cache: Path, tag: str) -> subprocess.Popen:
+    """A child Python process that loads the small backbone, touches ``<cache>/../<tag>.ready``,
+    waits for ``<cache>/../go``, builds the entry of ``folder`` and prints a JSON line."""
+    sync = cache.parent
+    argv = [str(weights), str(folder), str(cache), str(sync / f"{tag}.ready"), str(sync / "go")]
+    return subprocess.Popen(
+        [sys.executable, "-c", BUILDER, *argv],
+        env={**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def wait_for(condition, what: str, timeout: float = 60.0, procs=()) -> None:
+    """Poll ``condition`` every 2 ms; fail naming ``what`` on timeout or when a child died."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        for proc in procs:
+            if proc.poll() is not None:
+                raise AssertionError(
+                    f"builder exited early waiting for {what}: {proc.stderr.read()}"
+                )
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.002)
+
+
+def stale_temps(entry: Path) -> list[Path]:
+    return sorted(entry.parent.glob(f".{entry.stem}.*.npz"))
+
+
+def test_a_builder_killed_mid_build_leaves_nothing_valid(small_weights, small_alm, tmp_path):
+    """A builder SIGKILLed holding the lock leaves no entry; the next builder gets the lock
+    (the kernel dropped the dead holder's flock), deletes stale temps and builds every clip."""
+    from conftest import write_tone_dataset
+
+    folder = write_tone_dataset(tmp_path, "Big", ["a", "b", "c", "d"], 40, 10)  # 200 clips
+    cache = EmbeddingCache(tmp_path / "cache")
+    entry = cache.entry_path(small_alm, folder, 0)
+    lock = Path(str(entry) + ".lock")
+    child = start_builder(small_weights, folder, cache.root, "killed")
+    try:
+        wait_for((tmp_path / "killed.ready").exists, "the child's backbone", procs=[child])
+        (tmp_path / "go").touch()
+        wait_for(lock.exists, "the child's entry lock", procs=[child])
+        child.send_signal(signal.SIGKILL)
+    finally:
+        child.kill()
+        child.communicate()
+    assert child.returncode == -signal.SIGKILL
+    assert not entry.exists()  # killed while embedding: no entry, torn or whole
+    junk = entry.parent / f".{entry.stem}.junk.npz"  # as if it died inside the write window
+    junk.write_bytes(b"\x00not an npz" * 100)
+    emb, built = cache.ensure(small_alm, folder)
+    assert built
+    assert emb.paths == all_clip_paths(folder) and emb.center.shape == (200, 384)
+    assert read_entry(entry) is not None
+    assert stale_temps(entry) == []
+
+
+def test_two_builders_of_one_entry_build_it_once(small_weights, small_alm, tone_root, tmp_path):
+    """Two processes asking for one absent entry at once: one builds it, the other waits on the
+    lock, then reads the same entry and says it found it."""
+    folder = tone_root / "Tones"
+    cache = EmbeddingCache(tmp_path / "cache")
+    children = [start_builder(small_weights, folder, cache.root, f"b{i}") for i in range(2)]
+    try:
+        for i in range(2):
+            wait_for((tmp_path / f"b{i}.ready").exists, f"builder {i}", procs=children)
+        (tmp_path / "go").touch()  # both call ensure() within milliseconds
+        outputs = [child.communicate(timeout=60) for child in children]
+    finally:
+        for child in children:
+            child.kill()
+            child.communicate()
+    assert [child.returncode for child in children] == [0, 0], [err for _, err in outputs]
+    reports = [json.loads(out.splitlines()[-1]) for out, _ in outputs]
+    assert sorted(r["built"] for r in reports) == [False, True]
+    assert {r["clips"] for r in reports} == {36}
+    entry = cache.entry_path(small_alm, folder, 0)
+    center = hashlib.sha256(read_entry(entry).center.numpy().tobytes()).hexdigest()
+    assert [r["center"] for r in reports] == [center, center]
+    assert stale_temps(entry) == []

@@ -278,7 +278,7 @@ def tsne_files(
             if local is None:
                 progress(f"report: no t-SNE: run {trial.name} has no text_embeddings.npz")
                 return []
-            arrays[label] = dict(np.load(local))
+            arrays[label] = dict(np.load(local, allow_pickle=False))
         maps = [TextMap.from_arrays("zero-shot (hand template)", arrays[pair[0]], "zeroshot")]
         maps += [TextMap.from_arrays(label, arrays[label], "learned") for label in pair]
         path = save_png(tsne_figure(name, maps), figure_dir / f"tsne_{slug(name)}.png")

@@ -15,6 +15,11 @@ from pathlib import Path
 from sept_ray.config import BackboneConfig, TrialConfig
 
 
+class CacheFillError(RuntimeError):
+    """An entry could not be filled (e.g. an unreadable clip); the message names the dataset,
+    the backbone and the task's error (with the clip's path)."""
+
+
 @dataclass(frozen=True)
 class CacheJob:
     """One cache entry to fill: ``folder`` embedded by ``backbone`` with ``views`` random crops."""
@@ -46,29 +51,28 @@ def cache_jobs(configs: list[TrialConfig]) -> list[CacheJob]:
 
 
 def fill_entry(job: CacheJob) -> dict:
-    """Build ``job``'s entry unless present; returns what happened, where, and how long it took."""
+    """Build ``job``'s entry unless present; returns what happened (``built``: this task wrote
+    the entry), where, and how long it took."""
     import ray
 
     from sept_ray.backbones import build_backbone
     from sept_ray.backbones.registry import release_backbones
-    from sept_ray.features import EmbeddingCache, read_entry
+    from sept_ray.features import EmbeddingCache
 
     started = time.monotonic()
     backbone = build_backbone(job.backbone)
     cache = EmbeddingCache(job.cache_dir)
     folder = Path(job.folder)
-    entry = cache.entry_path(backbone, folder, job.views)
-    found = read_entry(entry) is not None
-    embeddings = cache.load_or_build(backbone, folder, job.views)
+    embeddings, built = cache.ensure(backbone, folder, job.views)
     device = str(backbone.device)
     release_backbones()
     return {
-        "entry": str(entry),
+        "entry": str(embeddings.entry),
         "dataset": folder.name,
         "backbone": job.backbone.name,
         "views": job.views,
         "clips": len(embeddings.paths),
-        "built": not found,
+        "built": built,  # False: found, or built by another process while this one waited
         "node_ip": ray.util.get_node_ip_address(),
         "device": device,
         "seconds": round(time.monotonic() - started, 2),
@@ -89,7 +93,7 @@ def fill_cache(jobs: list[CacheJob], cpus: float, gpus: float) -> list[dict]:
         try:
             record = ray.get(ready[0])
         except ray.exceptions.RayTaskError as exc:
-            raise RuntimeError(f"embedding cache: {job.label}: {exc.cause!r}") from None
+            raise CacheFillError(f"embedding cache: {job.label}: {exc.cause!r}") from None
         what = "built" if record["built"] else "found"
         print(
             f"embedding cache: {job.label}: {what} ({record['clips']} clips) on "

@@ -11,11 +11,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from sept_ray.config import PRESETS, ConfigError, deep_merge, unflatten
+from sept_ray.config import PRESETS, ConfigError, deep_merge, parse_yaml, unflatten
 from sept_ray.data.synth.world import BUILTIN_DATASETS, ensure_world
 from sept_ray.report import studies
+from sept_ray.tune.cache_fill import CacheFillError
 from sept_ray.tune.faults import faults_from_env
 from sept_ray.tune.grid import GridTrial
 from sept_ray.tune.sweep import (
@@ -155,6 +154,14 @@ def add_common_args(parser: argparse.ArgumentParser) -> None:
         help="retries of a failed trial before it counts as failed (default 1)",
     )
     parser.add_argument(
+        "--checkpoint-every",
+        type=int,
+        default=1,
+        metavar="EPOCHS",
+        help="a trial saves its training state every EPOCHS evaluated epochs, so a retried or "
+        "resumed trial continues from there (default 1; 0: never, retries start again)",
+    )
+    parser.add_argument(
         "--resume",
         nargs="?",
         const="latest",
@@ -188,13 +195,15 @@ def parse_study_args(
 
 
 def parse_overrides(items: list[str]) -> dict[str, Any]:
-    """``["sept.lam=0.5", "train.epochs=3"]`` -> nested dict; values are read as YAML scalars."""
+    """``["sept.lam=0.5", "train.epochs=3"]`` -> nested dict; values are read as YAML scalars
+    (:func:`~sept_ray.config.parse_yaml`: invalid YAML is a ``ConfigError`` naming the item)."""
     values: dict[str, Any] = {}
     for item in items:
         key, sep, raw = item.partition("=")
         if not sep or not key:
             raise ConfigError(f"--set {item!r}: expected KEY=VALUE, e.g. sept.lam=0.5")
-        values = deep_merge(values, unflatten({key.strip(): yaml.safe_load(raw)}))
+        value = parse_yaml(raw, f"--set {item!r}")
+        values = deep_merge(values, unflatten({key.strip(): value}))
     return values
 
 
@@ -273,6 +282,7 @@ def study_spec(
         num_cpus=args.num_cpus,
         max_concurrent=args.max_concurrent,
         max_failures=args.max_failures,
+        checkpoint_every=args.checkpoint_every,
         cache_gpus=cache_gpus(args),
         faults=faults_from_env(),
         params={
@@ -369,7 +379,7 @@ def script_main(name: str, main: Callable[[], int]) -> None:
     """Run a sweep script's ``main``; bad input ends it with one line naming the culprit."""
     try:
         sys.exit(main())
-    except (ConfigError, FileNotFoundError, ValueError, KeyError) as exc:
+    except (ConfigError, CacheFillError, FileNotFoundError, ValueError, KeyError) as exc:
         message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
         print(f"{name}: error: {message}", file=sys.stderr)
         sys.exit(2)

@@ -42,6 +42,7 @@ class SweepSpec:
     num_cpus: int | None = None  # CPUs of a local Ray (None: all)
     max_concurrent: int = 0  # 0: as many as resources allow
     max_failures: int = 1  # retries of a failed trial (Tune FailureConfig)
+    checkpoint_every: int = 1  # epochs between a trial's checkpoints (0: none; retries restart)
     cache_gpus: float = 0.0  # GPUs of each embedding-cache task
     table_stem: str = "b2n_table"  # file name of the aggregated Base/New/H table
     params: dict[str, Any] = field(default_factory=dict)  # logged on the sweep's parent run
@@ -111,7 +112,6 @@ def check_trials(trials: list[GridTrial]) -> None:
     from sept_ray.methods import METHODS
     from sept_ray.protocols import build_task
     from sept_ray.sept import BankError, load_bank
-
     from sept_ray.train import check_short_classes
 
     short_noted: dict[tuple[str, int], dict[str, int]] = {}
@@ -380,20 +380,28 @@ def close_session(session: SweepSession, status: str) -> None:
 
 
 def check_faults(spec: SweepSpec) -> None:
-    """Every injected fault names a trial of the sweep."""
+    """Every injected fault names a trial of the sweep; the checkpoint interval is >= 0."""
+    if spec.checkpoint_every < 0:
+        raise ConfigError(f"--checkpoint-every {spec.checkpoint_every}: must be >= 0 (0: never)")
     unknown = sorted(set(spec.faults) - {t.name for t in spec.trials})
     if unknown:
         raise ConfigError(f"injected faults name no trial of the sweep: {unknown}")
 
 
 def trial_points(
-    trials: list[GridTrial], faults: dict[str, Fault], run_dir: Path
+    trials: list[GridTrial], faults: dict[str, Fault], run_dir: Path, checkpoint_every: int = 1
 ) -> list[dict[str, Any]]:
-    """Tune's grid points: each trial's name, table row, config and any injected fault (whose
-    marker file, under ``<run_dir>/faults``, records that it fired)."""
+    """Tune's grid points: each trial's name, table row, config, checkpoint interval (epochs)
+    and any injected fault (whose marker file, under ``<run_dir>/faults``, records that it
+    fired)."""
     points = []
     for t in trials:
-        point = {"name": t.name, "label": t.row, "trial": t.config.to_dict()}
+        point = {
+            "name": t.name,
+            "label": t.row,
+            "trial": t.config.to_dict(),
+            "checkpoint_every": checkpoint_every,
+        }
         if t.name in faults:
             point["fault"] = fault_point(faults[t.name], run_dir / "faults" / f"{t.name}.fired")
         points.append(point)
@@ -413,7 +421,7 @@ def run_sweep(spec: SweepSpec, resume: Path | None = None) -> SweepResult:
     session = open_session(spec, resume)
     trials, run_dir = session.trials, session.run_dir
     try:
-        points = trial_points(trials, spec.faults, run_dir)
+        points = trial_points(trials, spec.faults, run_dir, spec.checkpoint_every)
         tuner = make_tuner(
             session,
             train_b2n,

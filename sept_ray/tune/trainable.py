@@ -57,13 +57,18 @@ def report_with_checkpoint(values: dict[str, Any], state: TrainState) -> None:
 
 def train_b2n(config: dict[str, Any]) -> None:
     """Tune entry point: run the trial of :func:`resolve_point` (from its last checkpoint when
-    Tune restores one) and report each evaluation with a checkpoint."""
+    Tune restores one) and report each evaluation, with a checkpoint every
+    ``point["checkpoint_every"]`` epochs (default 1; 0: never)."""
     cfg = resolve_point(config)
     fault = config["point"].get("fault")
+    every = config["point"].get("checkpoint_every", 1)
 
     def on_epoch(metrics: EpochMetrics, state: TrainState) -> None:
         maybe_fail(fault, metrics.epoch)
-        report_with_checkpoint(epoch_report(metrics), state)
+        if every and metrics.epoch % every == 0:
+            report_with_checkpoint(epoch_report(metrics), state)
+        else:
+            tune.report(epoch_report(metrics))
 
     checkpoint = tune.get_checkpoint()
     resumed_from = 0

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import argparse
+import re
+from pathlib import Path
 
 import pytest
 import torch
@@ -43,6 +45,28 @@ def test_pickled_extras_need_explicit_trust(tmp_path):
     torch.save({"model": [1, 2]}, tmp_path / "odd.pth")
     with pytest.raises(ValueError, match="not a state dict"):
         read_state_dict(tmp_path / "odd.pth")
+
+
+class TouchOnLoad:
+    """Unpickling this object calls ``Path(marker).touch()``: the shape of a malicious checkpoint."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self):
+        return (Path.touch, (self.marker,))
+
+
+def test_a_checkpoint_that_would_run_code_is_refused_and_nothing_runs(tmp_path):
+    marker = tmp_path / "MARKER"
+    path = tmp_path / "evil.pth"
+    torch.save({"model": Net().state_dict(), "hook": TouchOnLoad(marker)}, path)
+    with pytest.raises(ValueError, match=rf"^{re.escape(str(path))}: holds pickled objects"):
+        read_state_dict(path)
+    assert not marker.exists()
+    # control: a full unpickle of the same file does run the payload
+    torch.load(path, weights_only=False)
+    assert marker.exists()
 
 
 def test_prefix_helpers():

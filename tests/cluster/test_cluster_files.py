@@ -30,6 +30,9 @@ CLUSTER_DIR = ROOT / "cluster"
 CONFIGS = sorted(p.name for p in CLUSTER_DIR.glob("*.yaml"))
 SHARED = "/mnt/shared"
 TOKEN = "~/.ray/auth_token"
+LOOPBACK = {"127.0.0.1", "::1", "localhost"}
+ALL_INTERFACES = ("0.0.0.0", "[::]", "0/0")
+CLUSTER_DOC = ROOT / "docs" / "CLUSTER.md"
 
 
 def load(name: str) -> dict:
@@ -144,6 +147,34 @@ def python_imports(lines: list[str]) -> set[str]:
     return imported
 
 
+def all_command_lines(config: dict) -> list[str]:
+    """Every shell line of a config: its ``*_commands`` lists, global and per node type."""
+    sections = [config, *config.get("available_node_types", {}).values()]
+    return [
+        line
+        for section in sections
+        for key, lines in section.items()
+        if key.endswith("_commands")
+        for line in lines
+    ]
+
+
+def bind_addresses(config: dict) -> list[tuple[str, str]]:
+    """``(program, address)`` for each address a server of the config is told to listen on:
+    ``--host`` (MLflow), ``--dashboard-host`` (Ray), ``-c listen_addresses=`` (PostgreSQL)."""
+    found = []
+    for command in commands(all_command_lines(config)):
+        given = options(command.argv, "--host", "--dashboard-host")
+        found += [(command.name, v) for v in (given.host, given.dashboard_host) if v is not None]
+        found += [
+            (command.name, address.strip())
+            for i, word in enumerate(command.argv[1:])
+            if command.argv[i] == "-c" and word.startswith("listen_addresses=")
+            for address in word.partition("=")[2].split(",")
+        ]
+    return found
+
+
 def mlflow_server(config: dict) -> argparse.Namespace:
     (server,) = named(config["head_start_ray_commands"], "mlflow", "server")
     return options(
@@ -227,7 +258,10 @@ def test_head_starts_mlflow_on_postgresql(name):
     server = mlflow_server(config)
     assert urlsplit(server.backend_store_uri).scheme.startswith("postgresql")
     assert server.artifacts_destination.startswith(f"{SHARED}/")
-    assert (server.host, server.port) == ("0.0.0.0", "5000")
+    assert (server.host, server.port) == (
+        "127.0.0.1",
+        "5000",
+    )  # loopback: the driver is on the head
     assert not named(config["worker_start_ray_commands"], "mlflow", "server")
     # MLflow starts before Ray on the head, and Ray's head is started.
     start = config["head_start_ray_commands"]
@@ -235,6 +269,49 @@ def test_head_starts_mlflow_on_postgresql(name):
     assert positions["mlflow"] < max(
         i for i, line in enumerate(start) if named([line], "ray", "start")
     )
+
+
+@pytest.mark.parametrize("name", CONFIGS)
+def test_no_server_listens_on_all_interfaces(name):
+    """MLflow and PostgreSQL are bound to loopback, Ray's dashboard keeps its loopback default,
+    and no command of the config names an all-interfaces address."""
+    from ray.scripts.scripts import start
+
+    config = load(name)
+    bound = bind_addresses(config)
+    assert ("mlflow", "127.0.0.1") in bound
+    assert [(program, address) for program, address in bound if address not in LOOPBACK] == []
+    (dashboard_default,) = [p.default for p in start.params if p.name == "dashboard_host"]
+    assert dashboard_default in LOOPBACK  # `ray start --head` without --dashboard-host
+    for line in all_command_lines(config):
+        assert not any(address in line for address in ALL_INTERFACES), line
+    # PostgreSQL: reached over loopback TCP or a Unix socket, never a network address
+    uri = urlsplit(mlflow_server(config).backend_store_uri)
+    socket_dir = dict(q.split("=", 1) for q in uri.query.split("&") if q).get("host", "")
+    assert uri.hostname in LOOPBACK or (uri.hostname is None and socket_dir.startswith("/"))
+
+
+def test_cluster_doc_says_how_mlflow_is_protected():
+    """docs/CLUSTER.md: loopback + ssh tunnel by default; basic auth with credentials from the
+    environment, TLS by a proxy and a firewall rule when MLflow must be on the network."""
+    doc = CLUSTER_DOC.read_text()
+    assert "\n## Protecting MLflow\n" in doc
+    section = " ".join(doc.split("\n## Protecting MLflow\n", 1)[1].split("\n## ", 1)[0].split())
+    for needed in (
+        "--host 127.0.0.1",
+        "ssh tunnel",
+        "--app-name basic-auth",
+        "MLFLOW_TRACKING_USERNAME",
+        "MLFLOW_TRACKING_PASSWORD",
+        "never in the tracking",
+        "reverse proxy",
+        "security-group rule",
+        "listen_addresses=127.0.0.1",
+        "Unix socket",
+    ):
+        assert needed in section, needed
+    assert "0.0.0.0 --port" not in doc and "--host 0.0.0.0" not in doc
+    assert "Tune stores with pickle" in " ".join(doc.split())
 
 
 def test_cloud_postgresql_runs_on_the_head_where_mlflow_looks_for_it():

@@ -68,14 +68,15 @@ def test_missing_unreadable_empty_and_leaking_clips_are_listed(folds_root, capsy
     assert "sample rates: 16000 Hz (15)" in out
 
 
-def test_decode_finds_non_finite_samples(tmp_path):
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), float("-inf")])
+def test_decode_finds_non_finite_samples(tmp_path, bad):
     import numpy as np
     import soundfile
 
     write_tone_dataset(tmp_path, "Tones", ["a", "b"], 2, 1)
     soundfile.write(
         tmp_path / "Tones/audios/a/000.wav",
-        np.array([0.1, np.nan], np.float32),
+        np.array([0.1, bad, 0.2], np.float32),
         16000,
         subtype="FLOAT",
     )

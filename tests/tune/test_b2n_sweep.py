@@ -3,10 +3,15 @@
 import contextlib
 import csv
 import io
+import ipaddress
 import json
+import os
+from dataclasses import dataclass
 from pathlib import Path
 
+import psutil
 import pytest
+import ray
 from mlflow.tracking import MlflowClient
 from mlflow.utils.mlflow_tags import MLFLOW_PARENT_RUN_ID
 
@@ -22,8 +27,54 @@ CLASSES = ["alpha", "beta", "delta", "gamma"]
 SECRET = "sk-sweep-0123456789-must-not-leak"  # an API key in the environment of the sweep
 
 
+@dataclass
+class Swept:
+    """What the module's sweep left: its folder, exit code, output, and the Ray it ran on."""
+
+    root: Path
+    code: int
+    printed: str  # stdout
+    errors: str  # stderr
+    session_dir: Path  # the Ray session of the sweep: its logs stay after Ray shuts down
+    worker_key: str | None  # OPENAI_API_KEY as a worker of that Ray saw it
+    listening: list[tuple[str, str]]  # (process, address) of every listening socket of that Ray
+
+
+def ray_processes(session_dir: Path) -> list[psutil.Process]:
+    """The processes of a Ray session: those whose command line names it (gcs_server, raylet,
+    Ray's Python services) and all their children (workers, agents: ``ray::IDLE`` ...)."""
+    found = {}
+    for proc in psutil.process_iter(["cmdline"]):
+        if session_dir.name in " ".join(proc.info["cmdline"] or []):
+            with contextlib.suppress(psutil.NoSuchProcess):
+                found.update((p.pid, p) for p in [proc, *proc.children(recursive=True)])
+    return list(found.values())
+
+
+def listening_sockets(procs: list[psutil.Process]) -> list[tuple[str, str]]:
+    """``(name, ip)`` of every listening TCP socket and unconnected UDP socket of ``procs``."""
+    found = []
+    for proc in procs:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            found += [
+                (proc.name(), conn.laddr.ip)
+                for conn in proc.net_connections(kind="inet")
+                if conn.status == psutil.CONN_LISTEN
+                or (conn.status == psutil.CONN_NONE and not conn.raddr)
+            ]
+    return found
+
+
+def is_loopback(ip: str) -> bool:
+    """127.0.0.0/8 or ::1, also as an IPv4-mapped IPv6 address (``::ffff:127.0.0.1``)."""
+    address = ipaddress.ip_address(ip)
+    return (getattr(address, "ipv4_mapped", None) or address).is_loopback
+
+
 @pytest.fixture(scope="module")
 def sweep(tmp_path_factory, small_weights):
+    """The sweep, run in this process with an API key in its environment, on a Ray started for
+    it (a Ray left by an earlier test never saw the key); Ray is shut down after the module."""
     root = tmp_path_factory.mktemp("sweep")
     write_tone_dataset(root / "data", "Tones", CLASSES, 6, 3)
     write_tone_dataset(root / "data", "Tones2", CLASSES, 4, 2, folds=2)
@@ -54,15 +105,26 @@ def sweep(tmp_path_factory, small_weights):
         "sept.n_neighbors=3",
         "backbone.device=cpu",
     ]
-    printed = io.StringIO()
-    with contextlib.redirect_stdout(printed), pytest.MonkeyPatch.context() as env:
+    ray.shutdown()  # no-op unless an earlier test left Ray running
+    printed, errors = io.StringIO(), io.StringIO()
+    with (
+        contextlib.redirect_stdout(printed),
+        contextlib.redirect_stderr(errors),
+        pytest.MonkeyPatch.context() as env,
+    ):
         env.setenv("OPENAI_API_KEY", SECRET)
         code = b2n.main(argv)
-    return root, code, printed.getvalue()
+    session_dir = Path(ray._private.worker._global_node.get_session_dir_path())
+    worker_key = ray.get(ray.remote(os.getenv).remote("OPENAI_API_KEY"))
+    listening = listening_sockets(ray_processes(session_dir))
+    yield Swept(
+        root, code, printed.getvalue(), errors.getvalue(), session_dir, worker_key, listening
+    )
+    ray.shutdown()
 
 
 def test_sweep_succeeds_prints_progress_and_writes_table(sweep):
-    root, code, printed = sweep
+    root, code, printed = sweep.root, sweep.code, sweep.printed
     assert code == 0
     for k in range(1, 10):
         assert f"[{k}/9] " in printed
@@ -89,7 +151,7 @@ def runs(root):
 
 
 def test_every_trial_is_one_finished_nested_run(sweep):
-    root, _, _ = sweep
+    root = sweep.root
     client, parents, children = runs(root)
     assert len(parents) == 1 and parents[0].info.status == "FINISHED"
     # Tones fold 1 + Tones2 folds 1, 2 -> 3 dataset-folds x 3 variants
@@ -102,7 +164,7 @@ def test_every_trial_is_one_finished_nested_run(sweep):
 
 
 def test_the_cache_is_filled_once_before_trials_and_trials_record_their_node(sweep):
-    root, _, printed = sweep
+    root, printed = sweep.root, sweep.printed
     (fill_file,) = (root / "results" / "e2e").glob("*/cache_fill.json")
     records = json.loads(fill_file.read_text())
     assert sorted((r["dataset"], r["built"]) for r in records) == [
@@ -120,7 +182,7 @@ def test_the_cache_is_filled_once_before_trials_and_trials_record_their_node(swe
 
 
 def test_runs_hold_params_metrics_artifacts_and_consistent_h(sweep, tmp_path):
-    root, _, _ = sweep
+    root = sweep.root
     client, _, children = runs(root)
     coop = next(r for r in children if r.data.tags["sept.variant"] == "coop+sept")
     params = coop.data.params
@@ -154,9 +216,15 @@ def test_runs_hold_params_metrics_artifacts_and_consistent_h(sweep, tmp_path):
     assert coop.data.metrics["H"] == pytest.approx(harmonic_mean(base, new), abs=1e-3)
 
 
-def test_the_api_key_is_nowhere_in_the_mlflow_store_or_the_output(sweep):
-    root, _, printed = sweep
-    assert SECRET not in printed
+def test_the_api_key_is_nowhere_in_the_mlflow_store_the_output_or_ray_logs(sweep):
+    root, printed = sweep.root, sweep.printed
+    # not vacuous: the sweep ran on a Ray whose workers had the key, and they wrote logs
+    assert sweep.worker_key == SECRET
+    logs = [p for p in (sweep.session_dir / "logs").rglob("*") if p.is_file()]
+    assert [p for p in logs if p.name.startswith("worker-") and p.suffix in (".out", ".err")]
+    assert [p for p in logs if p.name.startswith("raylet.")]
+    assert [p for p in logs if SECRET.encode() in p.read_bytes()] == []
+    assert SECRET not in printed and SECRET not in sweep.errors
     client, parents, children = runs(root)
     for run in parents + children:
         assert not any(SECRET in f"{k}={v}" for k, v in run.data.params.items())
@@ -165,6 +233,15 @@ def test_the_api_key_is_nowhere_in_the_mlflow_store_or_the_output(sweep):
     assert any(p.name == "mlflow.db" for p in stored)
     assert any(p.name == "neighbour_bank.json" and "mlartifacts" in p.parts for p in stored)
     assert [p for p in stored if SECRET.encode() in p.read_bytes()] == []
+
+
+def test_the_sweeps_ray_listens_on_loopback_only(sweep):
+    """Every socket the sweep's local Ray listens on (GCS, raylet, agents, workers) is bound to
+    127.0.0.1 or ::1: nothing of it is reachable from the network."""
+    names = {name for name, _ in sweep.listening}
+    assert {"gcs_server", "raylet"} <= names
+    assert any(name.startswith("ray::") for name in names)  # a worker or an agent
+    assert [(name, ip) for name, ip in sweep.listening if not is_loopback(ip)] == []
 
 
 def test_a_failing_trial_is_recorded_and_the_sweep_goes_on(tmp_path, small_weights):
@@ -213,7 +290,7 @@ def test_a_failing_trial_is_recorded_and_the_sweep_goes_on(tmp_path, small_weigh
 
 
 def test_the_sweep_ends_with_its_report_and_sept_report_rebuilds_it_from_mlflow(sweep, tmp_path):
-    root, _, printed = sweep
+    root, printed = sweep.root, sweep.printed
     (report_dir,) = (root / "results" / "e2e").glob("*/report")
     assert f"report: {report_dir / 'report.html'}" in printed
     (table_file,) = (root / "results" / "e2e").glob("*/b2n_table.csv")
@@ -257,7 +334,7 @@ def test_the_sweep_ends_with_its_report_and_sept_report_rebuilds_it_from_mlflow(
 
 
 def test_sept_report_names_what_is_not_there(sweep, tmp_path, capsys):
-    root, _, _ = sweep
+    root = sweep.root
     assert cli.main(["report", "--experiment", "nope", "--results", str(root / "results")]) == 2
     assert "no MLflow experiment 'nope'" in capsys.readouterr().err
     assert cli.main(["report", "--experiment", "e2e", "--results", str(tmp_path)]) == 2

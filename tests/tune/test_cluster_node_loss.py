@@ -32,7 +32,7 @@ from loopback_cluster import (
 from mlflow.tracking import MlflowClient
 from mlflow.utils.mlflow_tags import MLFLOW_PARENT_RUN_ID
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.long]  # make test-long
 EXPERIMENT = "node-loss"
 EPOCHS = 40
 FAST_HEALTH_CHECKS = {

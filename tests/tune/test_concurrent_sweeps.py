@@ -16,7 +16,7 @@ from sept_ray.features import read_entry
 
 from conftest import write_bank, write_tone_dataset
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.long]  # make test-long
 REPO = Path(__file__).resolve().parents[2]
 CLASSES = ["alpha", "beta", "delta", "gamma"]
 

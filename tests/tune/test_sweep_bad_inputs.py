@@ -97,6 +97,11 @@ SETTING_FAULTS = [
     ),
     (["--set", "data.short_classes=maybe"], ConfigError, r"data.short_classes = 'maybe'"),
     (
+        ["--set", "sept.lam=[0.5"],
+        ConfigError,
+        r"--set 'sept.lam=\[0.5': invalid YAML at line 1, column 5: expected ',' or '\]'",
+    ),
+    (
         ["--mlflow-uri", "http://u:s3cret@127.0.0.1:5000"],
         ConfigError,
         r"--mlflow-uri http://127.0.0.1:5000: holds a password.*MLFLOW_TRACKING_PASSWORD",
@@ -136,4 +141,42 @@ def test_the_script_prints_one_line_naming_the_culprit(world):
     lines = [line for line in done.stderr.splitlines() if line.strip()]
     assert lines[-1].startswith(f"b2n: error: --mlflow-uri {uri}: no MLflow server answers")
     assert "Traceback" not in done.stderr
+    assert_nothing_left(results)
+
+
+def test_a_clip_that_fails_in_the_cache_fill_is_one_line_too(capsys):
+    from sept_ray.tune.cache_fill import CacheFillError
+    from sept_ray.tune.cli import script_main
+
+    def bad_audio() -> int:
+        raise CacheFillError("embedding cache: Tones on tiny-alm: AudioError('x.wav: no samples')")
+
+    with pytest.raises(SystemExit) as ended:
+        script_main("b2n", bad_audio)
+    assert ended.value.code == 2
+    assert capsys.readouterr().err.splitlines() == [
+        "b2n: error: embedding cache: Tones on tiny-alm: AudioError('x.wav: no samples')"
+    ]
+
+
+def test_a_set_value_with_a_python_tag_is_refused_not_run(world, tmp_path):
+    """A ``--set`` value that an unsafe YAML loader would run (``touch MARKER``): the script
+    exits 2 with one line naming the override and the YAML problem, and the marker never appears."""
+    _, argv, results = world
+    marker = tmp_path / "MARKER"
+    item = f'sept.lam=!!python/object/apply:os.system ["touch {marker}"]'
+    done = subprocess.run(
+        [sys.executable, "sweeps/b2n.py", *argv, "--set", item],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        timeout=120,
+    )
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    assert lines[-1].startswith(f"b2n: error: --set {item!r}: invalid YAML at line 1, column 1: ")
+    assert "could not determine a constructor for the tag" in lines[-1]
+    assert not marker.exists()
     assert_nothing_left(results)
