@@ -114,3 +114,16 @@ def launch_mlflow(backend_uri: str, artifacts: Path, log: Path) -> MlflowServer:
             start_new_session=True,  # its own process group: stop() ends it and its workers
         )
     return MlflowServer(process, port, log, time.monotonic())
+
+
+def sweep_runs(uri: str, experiment: str):
+    """``(client, parents, children)``: the MLflow client of ``uri`` and the runs of
+    ``experiment`` without and with a parent run (the sweeps' parent runs and their trials)."""
+    from mlflow.tracking import MlflowClient
+    from mlflow.utils.mlflow_tags import MLFLOW_PARENT_RUN_ID
+
+    client = MlflowClient(uri)
+    found = client.search_runs([client.get_experiment_by_name(experiment).experiment_id])
+    parents = [r for r in found if MLFLOW_PARENT_RUN_ID not in r.data.tags]
+    children = [r for r in found if MLFLOW_PARENT_RUN_ID in r.data.tags]
+    return client, parents, children

@@ -14,6 +14,7 @@ import pytest
 import ray
 from mlflow.tracking import MlflowClient
 from mlflow.utils.mlflow_tags import MLFLOW_PARENT_RUN_ID
+from mlflow_server import sweep_runs
 
 from sept_ray import cli
 from sept_ray.metrics import harmonic_mean
@@ -142,12 +143,7 @@ def test_sweep_succeeds_prints_progress_and_writes_table(sweep):
 
 
 def runs(root):
-    client = MlflowClient(f"sqlite:///{root / 'results' / 'mlflow.db'}")
-    experiment = client.get_experiment_by_name("e2e")
-    found = client.search_runs([experiment.experiment_id])
-    parents = [r for r in found if MLFLOW_PARENT_RUN_ID not in r.data.tags]
-    children = [r for r in found if MLFLOW_PARENT_RUN_ID in r.data.tags]
-    return client, parents, children
+    return sweep_runs(f"sqlite:///{root / 'results' / 'mlflow.db'}", "e2e")
 
 
 def test_every_trial_is_one_finished_nested_run(sweep):

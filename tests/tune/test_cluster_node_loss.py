@@ -29,8 +29,7 @@ from loopback_cluster import (
     sweep_entrypoint,
     wait_job,
 )
-from mlflow.tracking import MlflowClient
-from mlflow.utils.mlflow_tags import MLFLOW_PARENT_RUN_ID
+from mlflow_server import sweep_runs
 
 pytestmark = [pytest.mark.slow, pytest.mark.long]  # make test-long
 EXPERIMENT = "node-loss"
@@ -117,10 +116,7 @@ def test_the_sweep_succeeds_though_its_worker_node_died(node_loss):
 
 def test_the_lost_trial_continued_on_the_head_as_the_same_run(node_loss):
     cluster, _ = node_loss
-    client = MlflowClient(f"sqlite:///{cluster.results / 'mlflow.db'}")
-    experiment = client.get_experiment_by_name(EXPERIMENT)
-    found = client.search_runs([experiment.experiment_id])
-    children = [r for r in found if MLFLOW_PARENT_RUN_ID in r.data.tags]
+    client, _, children = sweep_runs(f"sqlite:///{cluster.results / 'mlflow.db'}", EXPERIMENT)
     assert len(children) == 4 and len({r.data.tags["sept.trial_name"] for r in children}) == 4
     assert all(r.info.status == "FINISHED" for r in children), cluster.diagnostics()
     rescheduled = [r for r in children if "sept.restarts" in r.data.tags]

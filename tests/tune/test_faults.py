@@ -7,8 +7,7 @@ import io
 import json
 
 import pytest
-from mlflow.tracking import MlflowClient
-from mlflow.utils.mlflow_tags import MLFLOW_PARENT_RUN_ID
+from mlflow_server import sweep_runs
 
 from sept_ray.config import ConfigError, TrialConfig
 from sept_ray.train import run_trial
@@ -49,12 +48,7 @@ def crashed_sweep(tmp_path_factory, small_weights):
 
 
 def child_runs(root):
-    client = MlflowClient(f"sqlite:///{root / 'results' / 'mlflow.db'}")
-    experiment = client.get_experiment_by_name("faults")
-    found = client.search_runs([experiment.experiment_id])
-    parents = [r for r in found if MLFLOW_PARENT_RUN_ID not in r.data.tags]
-    children = [r for r in found if MLFLOW_PARENT_RUN_ID in r.data.tags]
-    return client, parents, children
+    return sweep_runs(f"sqlite:///{root / 'results' / 'mlflow.db'}", "faults")
 
 
 def test_every_trial_finishes_though_a_quarter_crashed(crashed_sweep):

@@ -13,8 +13,7 @@ from pathlib import Path
 
 import psutil
 import pytest
-from mlflow.tracking import MlflowClient
-from mlflow.utils.mlflow_tags import MLFLOW_PARENT_RUN_ID
+from mlflow_server import sweep_runs
 
 from sweeps import b2n
 
@@ -128,11 +127,7 @@ def test_a_killed_sweep_resumes_and_keeps_one_run_per_trial(tmp_path, small_weig
     run_dirs = list((results / "resume").iterdir())
     assert len(run_dirs) == 1  # the resume wrote into the interrupted run's folder
     sweep = json.loads((run_dirs[0] / "sweep.json").read_text())
-    client = MlflowClient(f"sqlite:///{results / 'mlflow.db'}")
-    experiment = client.get_experiment_by_name("resume")
-    found = client.search_runs([experiment.experiment_id])
-    parents = [r for r in found if MLFLOW_PARENT_RUN_ID not in r.data.tags]
-    children = [r for r in found if MLFLOW_PARENT_RUN_ID in r.data.tags]
+    client, parents, children = sweep_runs(f"sqlite:///{results / 'mlflow.db'}", "resume")
     assert [p.info.run_id for p in parents] == [sweep["parent_run_id"]]
     assert parents[0].info.status == "FINISHED"
     names = sorted(r.data.tags["sept.trial_name"] for r in children)

@@ -126,21 +126,26 @@ def test_an_unreachable_mlflow_server_fails_before_any_work(world):
     assert_nothing_left(results)  # the check came before the embedding cache was filled
 
 
-def test_the_script_prints_one_line_naming_the_culprit(world):
-    _, argv, results = world
-    uri = f"http://127.0.0.1:{free_port()}"
+def script_error(argv: list[str]) -> str:
+    """Run ``sweeps/b2n.py argv``; it must exit 2 with no traceback: its last stderr line."""
     done = subprocess.run(
-        [sys.executable, "sweeps/b2n.py", *argv, "--mlflow-uri", uri],
+        [sys.executable, "sweeps/b2n.py", *argv],
         cwd=REPO,
         capture_output=True,
         text=True,
         env={**os.environ, "PYTHONPATH": str(REPO)},
         timeout=120,
     )
-    assert done.returncode == 2
-    lines = [line for line in done.stderr.splitlines() if line.strip()]
-    assert lines[-1].startswith(f"b2n: error: --mlflow-uri {uri}: no MLflow server answers")
+    assert done.returncode == 2, done.stderr[-2000:]
     assert "Traceback" not in done.stderr
+    return [line for line in done.stderr.splitlines() if line.strip()][-1]
+
+
+def test_the_script_prints_one_line_naming_the_culprit(world):
+    _, argv, results = world
+    uri = f"http://127.0.0.1:{free_port()}"
+    line = script_error([*argv, "--mlflow-uri", uri])
+    assert line.startswith(f"b2n: error: --mlflow-uri {uri}: no MLflow server answers")
     assert_nothing_left(results)
 
 
@@ -165,18 +170,8 @@ def test_a_set_value_with_a_python_tag_is_refused_not_run(world, tmp_path):
     _, argv, results = world
     marker = tmp_path / "MARKER"
     item = f'sept.lam=!!python/object/apply:os.system ["touch {marker}"]'
-    done = subprocess.run(
-        [sys.executable, "sweeps/b2n.py", *argv, "--set", item],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        env={**os.environ, "PYTHONPATH": str(REPO)},
-        timeout=120,
-    )
-    assert done.returncode == 2
-    assert "Traceback" not in done.stderr
-    lines = [line for line in done.stderr.splitlines() if line.strip()]
-    assert lines[-1].startswith(f"b2n: error: --set {item!r}: invalid YAML at line 1, column 1: ")
-    assert "could not determine a constructor for the tag" in lines[-1]
+    line = script_error([*argv, "--set", item])
+    assert line.startswith(f"b2n: error: --set {item!r}: invalid YAML at line 1, column 1: ")
+    assert "could not determine a constructor for the tag" in line
     assert not marker.exists()
     assert_nothing_left(results)
