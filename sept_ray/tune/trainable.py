@@ -3,7 +3,8 @@
 :func:`train_b2n` runs one :func:`sept_ray.train.run_trial` (any protocol) and reports each
 evaluation with ``tune.report`` (``epoch``, ``base``, ``new``, ``H``, losses) and a checkpoint of
 the training state after it (:mod:`sept_ray.train_state`): a retried or resumed trial continues
-after its last checkpoint instead of starting again. A last report with ``final = 1`` adds the
+after its last checkpoint instead of starting again (a search trial too, skipping the datasets it
+finished). A last report with ``final = 1`` adds the
 trial's summary (parameters, times, memory) and its ``output_dir``.
 :func:`train_search` scores one sampled setting on the val protocol of every dataset of the
 search and reports the mean over datasets (``H``, the objective) and each dataset's ``H_<name>``.
@@ -12,6 +13,7 @@ Trials never embed audio: the sweep filled the cache before they start.
 
 from __future__ import annotations
 
+import json
 import logging
 import statistics
 import tempfile
@@ -86,30 +88,65 @@ def train_b2n(config: dict[str, Any]) -> None:
     tune.report(final)
 
 
+SEARCH_PROGRESS = "search.json"  # in a search trial's checkpoint, beside the training state
+
+
 def train_search(config: dict[str, Any]) -> None:
     """Tune entry point of a search: the sampled setting on ``point["datasets"]`` (val protocol),
     each in ``<output_dir>/<trial id>/<dataset>``; reports after each epoch (step counting on
-    across datasets) and a final mean of per-dataset Base, New and H. A search trial saves no
-    checkpoint: a retried one starts again (its scores are short val runs)."""
+    across datasets) and a final mean of per-dataset Base, New and H.
+
+    Each report carries a checkpoint (every ``point["checkpoint_every"]`` epochs): the running
+    dataset's training state and ``search.json`` (the finished datasets' scores, their training
+    seconds, the running dataset and the step). A retried or resumed trial skips the finished
+    datasets and continues the running one from its state."""
     cfg = resolve_point(config)
     out_dir = Path(cfg.output_dir) / tune.get_context().get_trial_id()
     datasets = config["point"]["datasets"]
-    scores: dict[str, tuple[float, float, float]] = {}
-    seconds = 0.0
-    for index, dataset in enumerate(datasets):
-        step0 = index * (cfg.train.epochs + 1)
-        trial_cfg = replace(
-            cfg, output_dir=str(out_dir / dataset), data=replace(cfg.data, name=dataset)
-        )
+    fault = config["point"].get("fault")
+    every = config["point"].get("checkpoint_every", 1)
+    saved = tempfile.TemporaryDirectory(prefix="sept-search-")
+    progress: dict[str, Any] = {"scores": {}, "seconds": 0.0, "dataset": "", "step": 0}
+    checkpoint = tune.get_checkpoint()
+    if checkpoint is not None:
+        checkpoint.to_directory(saved.name)
+        progress = json.loads((Path(saved.name) / SEARCH_PROGRESS).read_text())
+    resumed_from = progress["step"]
+    scores: dict[str, list[float]] = dict(progress["scores"])
+    seconds = float(progress["seconds"])
+    with saved:
+        for index, dataset in enumerate(datasets):
+            if dataset in scores:  # finished before the last checkpoint
+                continue
+            step0 = index * (cfg.train.epochs + 1)
+            trial_cfg = replace(
+                cfg, output_dir=str(out_dir / dataset), data=replace(cfg.data, name=dataset)
+            )
 
-        def report(m: EpochMetrics, _state: TrainState, step0: int = step0) -> None:
-            values = epoch_report(m)
-            values["epoch"] = step0 + m.epoch
-            tune.report(values)
+            def report(
+                m: EpochMetrics,
+                state: TrainState,
+                step0: int = step0,
+                dataset: str = dataset,
+                done_seconds: float = seconds,  # the finished datasets' training time
+            ) -> None:
+                values = epoch_report(m)
+                values["epoch"] = step0 + m.epoch
+                maybe_fail(fault, values["epoch"])
+                if not every or m.epoch % every:
+                    tune.report(values)
+                    return
+                with tempfile.TemporaryDirectory(prefix="sept-state-") as folder:
+                    state.save(Path(folder))
+                    mark = {"scores": scores, "seconds": done_seconds, "dataset": dataset}
+                    mark["step"] = values["epoch"]
+                    (Path(folder) / SEARCH_PROGRESS).write_text(json.dumps(mark))
+                    tune.report(values, checkpoint=tune.Checkpoint.from_directory(folder))
 
-        result = run_trial(trial_cfg, on_epoch=report, embed_missing=False)
-        scores[dataset] = (result.base, result.new, result.h)
-        seconds += result.train_seconds
+            resume = Path(saved.name) if progress["dataset"] == dataset else None
+            result = run_trial(trial_cfg, report, embed_missing=False, resume_from=resume)
+            scores[dataset] = [result.base, result.new, result.h]
+            seconds += result.train_seconds
     final: dict[str, Any] = {
         "epoch": len(datasets) * (cfg.train.epochs + 1),
         "base": statistics.fmean(s[0] for s in scores.values()),
@@ -117,7 +154,8 @@ def train_search(config: dict[str, Any]) -> None:
         "H": statistics.fmean(s[2] for s in scores.values()),  # mean of per-dataset H (SPEC §2)
         "train_seconds": seconds,
         "final": 1,
+        "resumed_from_epoch": resumed_from,  # a step: epochs count on across datasets
         "output_dir": str(out_dir),
     }
-    final.update({f"H_{name}": h for name, (_, _, h) in scores.items()})
+    final.update({f"H_{name}": s[2] for name, s in scores.items()})
     tune.report(final)

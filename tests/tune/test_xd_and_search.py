@@ -10,6 +10,7 @@ from mlflow.tracking import MlflowClient
 from mlflow.utils.mlflow_tags import MLFLOW_PARENT_RUN_ID
 
 from sept_ray.data.synth.world import ensure_world
+from sept_ray.tune.faults import FAULTS_ENV
 from sept_ray.tune.search import SEARCHED
 from sweeps import search, xd
 
@@ -77,17 +78,19 @@ def test_xd_trains_on_the_source_and_scores_source_and_target(tmp_path, small_we
     assert shown[("Tones->Other", "coop")][5] == "not comparable"
 
 
-def test_search_on_the_builtin_world_never_reads_a_test_clip(tmp_path):
+def test_search_on_the_builtin_world_never_reads_a_test_clip(tmp_path, monkeypatch):
     root = ensure_world(tmp_path / "data", ["SynthHome"])
     write_tone_dataset(root, "Tones", CLASSES, 6, 3)  # 2 base classes: left out
     results = tmp_path / "res"
+    # the first sample to finish its epoch 2 raises once: it continues from its epoch-1 checkpoint
+    monkeypatch.setenv(FAULTS_ENV, json.dumps({"search": {"epoch": 2, "mode": "raise"}}))
     code, printed = run(
         search,
         [
             "--data-root", str(root), "--datasets", "SynthHome", "Tones",
             "--results", str(results), "--experiment", "srch", "--num-cpus", "2",
             "--num-samples", "3", "--max-concurrent", "2", "--folds", "2", "--no-b2n",
-            "--set", "train.epochs=2", *TINY,
+            "--set", "train.epochs=3", *TINY,
         ],
     )  # fmt: skip
     assert code == 0, printed
@@ -124,6 +127,12 @@ def test_search_on_the_builtin_world_never_reads_a_test_clip(tmp_path):
     parent = next(r for r in found if MLFLOW_PARENT_RUN_ID not in r.data.tags)
     children = [r for r in found if MLFLOW_PARENT_RUN_ID in r.data.tags]
     assert len(children) == 3 and all(r.info.status == "FINISHED" for r in children)
+    (retried,) = [r for r in children if "sept.restarts" in r.data.tags]
+    assert retried.data.tags["sept.resumed_from_epoch"] == "1"
+    assert "InjectedFault" in retried.data.tags["sept.last_error"]
+    for child in children:  # one point per step, the retried sample's too
+        steps = [m.step for m in client.get_metric_history(child.info.run_id, "H")]
+        assert sorted(steps) == [1, 2, 3, 4], steps  # 3 epochs, then the mean at step 4
     assert parent.data.metrics["best_val_H"] == pytest.approx(best["H"])
     assert {a.path for a in client.list_artifacts(parent.info.run_id)} >= {
         "optuna_study.csv",
@@ -153,3 +162,41 @@ def test_xd_refuses_datasets_and_bad_pairs(tmp_path):
         xd.main(["--datasets", "SynthHome", "--results", str(tmp_path)])
     with pytest.raises(ValueError, match="expected SOURCE:TARGET"):
         xd.main(["--pairs", "SynthHome", "--results", str(tmp_path)])
+
+
+def test_a_search_trial_retried_in_its_second_dataset_skips_the_first(
+    tmp_path, small_weights, monkeypatch
+):
+    classes = ["a1", "b2", "c3", "d4", "e5", "f6", "g7", "h8"]  # 4 base classes each
+    for name in ("TonesA", "TonesB"):
+        write_tone_dataset(tmp_path / "data", name, classes, 6, 2)
+    write_bank(tmp_path / "bank.json", ["TonesA", "TonesB"], classes, per_class=4)
+    results = tmp_path / "res"
+    # steps 1-2 are TonesA's epochs, 3 its end, 4-5 TonesB's: fail once at TonesB's epoch 2
+    monkeypatch.setenv(FAULTS_ENV, json.dumps({"search": {"epoch": 5, "mode": "raise"}}))
+    code, printed = run(
+        search,
+        [
+            "--data-root", str(tmp_path / "data"), "--datasets", "TonesA", "TonesB",
+            "--results", str(results), "--experiment", "srch2", "--num-cpus", "1",
+            "--num-samples", "1", "--no-b2n", "--weights", str(small_weights),
+            "--set", "train.epochs=2", f"sept.bank={tmp_path / 'bank.json'}",
+            "sept.n_neighbors=3", *TINY,
+        ],
+    )  # fmt: skip
+    assert code == 0, printed
+    (run_dir,) = (results / "srch2").iterdir()
+    fired = (run_dir / "faults" / "search.fired").stat().st_mtime
+    (first,) = run_dir.glob("trials/*/TonesA/metrics.json")
+    assert first.stat().st_mtime < fired  # TonesA was not trained again after the failure
+    client = MlflowClient(f"sqlite:///{results / 'mlflow.db'}")
+    (child,) = [
+        r
+        for r in client.search_runs([client.get_experiment_by_name("srch2").experiment_id])
+        if MLFLOW_PARENT_RUN_ID in r.data.tags
+    ]
+    assert child.info.status == "FINISHED" and child.data.tags["sept.restarts"] == "1"
+    assert child.data.tags["sept.resumed_from_epoch"] == "4"  # TonesB's epoch-1 checkpoint
+    steps = [m.step for m in client.get_metric_history(child.info.run_id, "H")]
+    assert sorted(steps) == [1, 2, 4, 5, 6]  # each epoch once, then the mean over datasets
+    assert set(child.data.metrics) >= {"H_TonesA", "H_TonesB"}
