@@ -23,7 +23,13 @@ from sept_ray.protocols import MIN_VAL_BASE_CLASSES
 from sept_ray.report.studies import write_table
 from sept_ray.tune.faults import fault_point
 from sept_ray.tune.grid import GridTrial
-from sept_ray.tune.sweep import SweepSpec, close_session, make_tuner, open_session
+from sept_ray.tune.sweep import (
+    SweepSpec,
+    check_run_options,
+    close_session,
+    make_tuner,
+    open_session,
+)
 
 SEARCHED = (
     "sept.lam",
@@ -146,9 +152,7 @@ def run_search(
     from sept_ray.tune.trainable import train_search
 
     started = time.monotonic()
-    unknown = sorted(set(spec.faults) - {"search"})
-    if unknown:  # a search's samples share one point, named "search"
-        raise ConfigError(f"injected faults of a search must name 'search', not {unknown}")
+    check_run_options(spec, ["search"])
     session = open_session(spec, resume)
     first = session.trials[0]
     size = bank_size(session.trials)

@@ -379,13 +379,14 @@ def close_session(session: SweepSession, status: str) -> None:
     MlflowClient(session.uri).set_terminated(session.parent_id, status)
 
 
-def check_faults(spec: SweepSpec) -> None:
-    """Every injected fault names a trial of the sweep; the checkpoint interval is >= 0."""
+def check_run_options(spec: SweepSpec, names: list[str]) -> None:
+    """The checkpoint interval is >= 0 and every injected fault names one of ``names`` (the
+    sweep's trials; a search's samples share the one point ``search``)."""
     if spec.checkpoint_every < 0:
         raise ConfigError(f"--checkpoint-every {spec.checkpoint_every}: must be >= 0 (0: never)")
-    unknown = sorted(set(spec.faults) - {t.name for t in spec.trials})
+    unknown = sorted(set(spec.faults) - set(names))
     if unknown:
-        raise ConfigError(f"injected faults name no trial of the sweep: {unknown}")
+        raise ConfigError(f"injected faults name no trial of the sweep ({names}): {unknown}")
 
 
 def trial_points(
@@ -417,7 +418,7 @@ def run_sweep(spec: SweepSpec, resume: Path | None = None) -> SweepResult:
     from sept_ray.tune.trainable import train_b2n
 
     started = time.monotonic()
-    check_faults(spec)
+    check_run_options(spec, [t.name for t in spec.trials])
     session = open_session(spec, resume)
     trials, run_dir = session.trials, session.run_dir
     try:

@@ -32,6 +32,9 @@ from sept_ray.tune.faults import maybe_fail
 logging.getLogger("ray.train._internal.storage").setLevel(logging.WARNING)
 
 
+SEARCH_PROGRESS = "search.json"  # in a search trial's checkpoint, beside the training state
+
+
 def epoch_report(metrics: EpochMetrics) -> dict[str, float]:
     """Tune metrics of one evaluation (accuracies in percent)."""
     values = asdict(metrics)
@@ -50,10 +53,22 @@ def resolve_point(config: dict[str, Any]) -> TrialConfig:
     return TrialConfig.from_dict(values)
 
 
-def report_with_checkpoint(values: dict[str, Any], state: TrainState) -> None:
-    """``tune.report(values)`` with ``state`` saved as the trial's checkpoint."""
+def report_epoch(
+    values: dict[str, Any],
+    state: TrainState,
+    epoch: int,
+    every: int,
+    progress: dict[str, Any] | None = None,
+) -> None:
+    """``tune.report(values)``; when ``epoch`` is a multiple of ``every`` (0: never), with
+    ``state`` (and a search trial's ``progress``, as ``search.json``) as the trial's checkpoint."""
+    if not every or epoch % every:
+        tune.report(values)
+        return
     with tempfile.TemporaryDirectory(prefix="sept-state-") as folder:
         state.save(Path(folder))
+        if progress is not None:
+            (Path(folder) / SEARCH_PROGRESS).write_text(json.dumps(progress))
         tune.report(values, checkpoint=tune.Checkpoint.from_directory(folder))
 
 
@@ -67,10 +82,7 @@ def train_b2n(config: dict[str, Any]) -> None:
 
     def on_epoch(metrics: EpochMetrics, state: TrainState) -> None:
         maybe_fail(fault, metrics.epoch)
-        if every and metrics.epoch % every == 0:
-            report_with_checkpoint(epoch_report(metrics), state)
-        else:
-            tune.report(epoch_report(metrics))
+        report_epoch(epoch_report(metrics), state, metrics.epoch, every)
 
     checkpoint = tune.get_checkpoint()
     resumed_from = 0
@@ -86,9 +98,6 @@ def train_b2n(config: dict[str, Any]) -> None:
     final["resumed_from_epoch"] = resumed_from  # 0: this attempt trained from the start
     final["output_dir"] = str(result.output_dir)
     tune.report(final)
-
-
-SEARCH_PROGRESS = "search.json"  # in a search trial's checkpoint, beside the training state
 
 
 def train_search(config: dict[str, Any]) -> None:
@@ -133,15 +142,9 @@ def train_search(config: dict[str, Any]) -> None:
                 values = epoch_report(m)
                 values["epoch"] = step0 + m.epoch
                 maybe_fail(fault, values["epoch"])
-                if not every or m.epoch % every:
-                    tune.report(values)
-                    return
-                with tempfile.TemporaryDirectory(prefix="sept-state-") as folder:
-                    state.save(Path(folder))
-                    mark = {"scores": scores, "seconds": done_seconds, "dataset": dataset}
-                    mark["step"] = values["epoch"]
-                    (Path(folder) / SEARCH_PROGRESS).write_text(json.dumps(mark))
-                    tune.report(values, checkpoint=tune.Checkpoint.from_directory(folder))
+                mark = {"scores": scores, "seconds": done_seconds, "dataset": dataset}
+                mark["step"] = values["epoch"]
+                report_epoch(values, state, m.epoch, every, mark)
 
             resume = Path(saved.name) if progress["dataset"] == dataset else None
             result = run_trial(trial_cfg, report, embed_missing=False, resume_from=resume)
