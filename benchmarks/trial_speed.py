@@ -223,7 +223,7 @@ def step_seconds(cfg: TrialConfig, backbone, root: Path, steps: int) -> tuple[fl
     for _ in range(steps + 1):
         tic = time.perf_counter()
         drawn = expansion.draw() if expansion is not None else None  # as the trainer steps
-        out = learner(audio, prompts, labels, extra=drawn[0] if drawn else None)
+        out = learner(audio, prompts, labels, extra=drawn.prompts if drawn else None)
         loss = F.cross_entropy(out.logits, labels)
         if expansion is not None:
             loss = loss + expansion(out, prompts, audio, drawn)[0]

@@ -53,13 +53,14 @@ def cmd_trial(args: argparse.Namespace) -> None:
 
 
 def cmd_methods(args: argparse.Namespace) -> None:
-    """Each registered method with its trainable parameters on the chosen backbone."""
+    """Each registered method with its trainable parameters on the chosen backbone, its options
+    and the training settings it defaults to where its reference code differs."""
     import dataclasses
 
     import torch
 
     from sept_ray.backbones import build_backbone
-    from sept_ray.config import BackboneConfig, MethodConfig
+    from sept_ray.config import BackboneConfig, MethodConfig, TrainConfig
     from sept_ray.methods import METHODS, build_method
 
     backbone = build_backbone(
@@ -77,7 +78,9 @@ def cmd_methods(args: argparse.Namespace) -> None:
             f"{f.name}={getattr(learner.options, f.name)}"
             for f in dataclasses.fields(learner.options)
         )
-        print(f"{name:<10} {learner.n_trainable():>10,} params  {options}")
+        train = {"lr": TrainConfig.lr, **learner.train_defaults}
+        own = ", ".join(f"train.{k}={v}" for k, v in train.items()) if learner.trainable else ""
+        print(f"{name:<10} {learner.n_trainable():>10,} params  {own}  {options}".rstrip())
 
 
 def cmd_list(args: argparse.Namespace) -> None:

@@ -1,4 +1,5 @@
-"""Typed configs of one trial: data, backbone, method, SEPT and training, with SPEC defaults.
+"""Typed configs of one trial: data, backbone, method, SEPT and training (docs/METHOD.md gives
+every default and where it comes from).
 
 A :class:`TrialConfig` is built from a nested dict or a YAML file; an unknown key, a value of the
 wrong type or out of range raises :class:`ConfigError` naming the dotted key and the value. Choices
@@ -24,7 +25,7 @@ GENERIC_TEMPLATES: tuple[str, ...] = (
     "Audio of {}.",
     "This is an audio recording of {}.",
 )
-"""The 6 generic margin templates of SPEC §3 [ours]; the dataset's own template is added to them."""
+"""The 6 generic margin templates [ours]; the dataset's own template is added to them."""
 
 
 class ConfigError(ValueError):
@@ -38,7 +39,7 @@ def _check(ok: bool, key: str, value: Any, why: str) -> None:
 
 @dataclass
 class DataConfig:
-    """Which dataset, fold and few-shot sample a trial uses (PALM layout, SPEC §6)."""
+    """Which dataset, fold and few-shot sample a trial uses (PALM layout, docs/DATASETS.md)."""
 
     name: str = field(default="SynthInstruments", metadata={"help": "dataset folder under root"})
     root: str = field(default="", metadata={"help": "folder holding the dataset folders"})
@@ -105,7 +106,7 @@ class BackboneConfig:
 
 @dataclass
 class MethodConfig:
-    """The prompt learner (SPEC §4)."""
+    """The prompt learner (docs/METHOD.md, "Prompt learners")."""
 
     name: str = field(default="coop", metadata={"help": "registered method name"})
     n_ctx: int = field(default=16, metadata={"help": "learned context vectors"})
@@ -128,9 +129,13 @@ class MethodConfig:
         _check(self.ctx_init_std > 0, "method.ctx_init_std", self.ctx_init_std, "must be > 0")
 
 
+NEIGHBOUR_SPACES = ("learned", "frozen")
+REPORT_EPOCHS = ("last", "min_train_loss")
+
+
 @dataclass
 class SeptConfig:
-    """The Semantic Expansion loss (SPEC §3); off unless ``enabled``."""
+    """The Semantic Expansion loss (docs/METHOD.md, "The SE loss"); off unless ``enabled``."""
 
     enabled: bool = field(default=False, metadata={"help": "add lambda * L_se to the loss"})
     bank: str = field(
@@ -160,7 +165,16 @@ class SeptConfig:
     )
     margin_scale: float = field(
         default=1.0,
-        metadata={"help": "factor on the pretrained margins (1 = SPEC §3; searched) [ours]"},
+        metadata={
+            "help": "factor on the pretrained margins (1 = the paper's loss; searched) [ours]"
+        },
+    )
+    neighbour_space: str = field(
+        default="learned",
+        metadata={
+            "help": "where a neighbour p_i^n lives: learned (through the learned prompt, as z) "
+            "or frozen (the frozen template-averaged phrase embedding, no gradient) [ours]"
+        },
     )
     templates: tuple[str, ...] = field(
         default=GENERIC_TEMPLATES, metadata={"help": "margin templates, each with one {} [ours]"}
@@ -178,6 +192,12 @@ class SeptConfig:
             f"must be in [0, n_neighbors = {self.n_neighbors}] (0: every neighbour)",
         )
         _check(self.lam >= 0, "sept.lam", self.lam, "must be >= 0")
+        _check(
+            self.neighbour_space in NEIGHBOUR_SPACES,
+            "sept.neighbour_space",
+            self.neighbour_space,
+            f"must be one of {NEIGHBOUR_SPACES}",
+        )
         _check(
             0 < self.margin_scale <= 10,
             "sept.margin_scale",
@@ -199,17 +219,38 @@ class SeptConfig:
 
 @dataclass
 class TrainConfig:
-    """Optimisation of one trial (SPEC §2 defaults: the authors' group code)."""
+    """Optimisation of one trial (defaults: the authors' group code; docs/METHOD.md)."""
 
     seed: int = field(default=0, metadata={"help": "seed of few-shot sample, init and order"})
     epochs: int = field(default=50, metadata={"help": "training epochs"})
     batch_size: int = field(default=16, metadata={"help": "clips per step"})
-    lr: float = field(default=0.0125, metadata={"help": "SGD learning rate, no schedule"})
+    lr: float = field(
+        default=0.0125,
+        metadata={
+            "help": "SGD learning rate, no schedule; when unset, the method's own default "
+            "(PALM: 0.05; `sept methods`), else 0.0125"
+        },
+    )
     momentum: float = field(default=0.9, metadata={"help": "SGD momentum"})
     weight_decay: float = field(default=0.0, metadata={"help": "SGD weight decay"})
     eval_every: int = field(default=1, metadata={"help": "evaluate every k epochs (and the last)"})
     time_inference: bool = field(
         default=True, metadata={"help": "measure inference ms per clip after training"}
+    )
+    report_epoch: str = field(
+        default="last",
+        metadata={
+            "help": "which epoch's Base/New/H a trial reports: last, or min_train_loss (the "
+            "epoch of lowest mean training loss, as the authors' code)"
+        },
+    )
+    diagnostics_every: int = field(
+        default=10,
+        metadata={
+            "help": "SEPT's hinge diagnostics of the new classes, and of the base classes of a "
+            "trial without SEPT, at evaluated epochs that are multiples of k and the last (a "
+            "SEPT trial measures its base classes in every training step); 0: off [ours]"
+        },
     )
 
     def __post_init__(self) -> None:
@@ -220,6 +261,18 @@ class TrainConfig:
         _check(0 <= self.momentum < 1, "train.momentum", self.momentum, "must be in [0, 1)")
         _check(self.weight_decay >= 0, "train.weight_decay", self.weight_decay, "must be >= 0")
         _check(self.eval_every >= 1, "train.eval_every", self.eval_every, "must be >= 1")
+        _check(
+            self.diagnostics_every >= 0,
+            "train.diagnostics_every",
+            self.diagnostics_every,
+            "must be >= 0 (0: off)",
+        )
+        _check(
+            self.report_epoch in REPORT_EPOCHS,
+            "train.report_epoch",
+            self.report_epoch,
+            f"must be one of {REPORT_EPOCHS}",
+        )
 
 
 PROTOCOLS = ("b2n", "xd", "val")
@@ -227,7 +280,7 @@ PROTOCOLS = ("b2n", "xd", "val")
 
 @dataclass
 class ProtocolConfig:
-    """What a trial trains on and is scored on (SPEC §2).
+    """What a trial trains on and is scored on (docs/METHOD.md, "Setting and protocol").
 
     ``b2n``: train on the base classes, score base and new test clips. ``xd``: train on every class
     of ``data.name``, score its test clips (reported as ``base``) and the test clips of ``target``
@@ -291,8 +344,16 @@ class TrialConfig:
 
     @classmethod
     def from_dict(cls, values: dict[str, Any], preset: str | None = None) -> TrialConfig:
-        """Build from a nested dict, over the named preset's values (``demo`` or ``paper``)."""
+        """Build from a nested dict, over the named preset's values (``demo`` or ``paper``).
+
+        Training settings the method's reference code sets differently (its ``train_defaults``,
+        e.g. PALM's lr 0.05) fill the ``train`` keys that neither ``values`` nor the preset set."""
         merged = deep_merge(preset_values(preset), values) if preset else values
+        section = merged.get("method", {})
+        method = section.get("name", MethodConfig.name) if isinstance(section, dict) else ""
+        own = method_train_defaults(method) if isinstance(method, str) and method else {}
+        if own:
+            merged = deep_merge({"train": own}, merged)
         return _build(cls, merged, "")
 
     @classmethod
@@ -332,11 +393,29 @@ def read_yaml_mapping(path: str | Path) -> dict[str, Any]:
     return values
 
 
+PAPER_CROP_VIEWS = 8
+"""Random-crop views cached per clip in the ``paper`` preset (docs/METHOD.md, "Presets")."""
+
 PRESETS: dict[str, dict[str, Any]] = {
-    "paper": {"train": {"epochs": 50}},
+    "paper": {
+        "train": {"epochs": 50, "report_epoch": "min_train_loss"},
+        "data": {"train_crop": "random", "crop_views": PAPER_CROP_VIEWS},
+    },
     "demo": {"train": {"epochs": 12}},
 }
-"""Named overrides: ``paper`` = SPEC §2 training; ``demo`` = fewer epochs for a CPU laptop."""
+"""Named overrides: ``paper`` = the authors' training (50 epochs, the lowest-training-loss epoch
+reported, random training crops); ``demo`` = 12 epochs, last epoch, centre crops, for a CPU laptop.
+"""
+
+
+def method_train_defaults(method: str) -> dict[str, Any]:
+    """The ``train`` settings registered method ``method`` defaults to (``{}`` for an unknown
+    name: the trial names it in its error later)."""
+    from sept_ray.methods import METHODS  # the methods import this module
+
+    if method not in METHODS.names():
+        return {}
+    return dict(METHODS.get(method).train_defaults)
 
 
 def preset_values(name: str) -> dict[str, Any]:

@@ -1,4 +1,5 @@
-"""Base/new accuracy, the harmonic mean H, and the aggregation of trials into tables (SPEC §2).
+"""Base/new accuracy, the harmonic mean H, and the aggregation of trials into tables
+(docs/METHOD.md, "Setting and protocol").
 
 Accuracies are percentages. A dataset's number is the mean over folds, then over seeds, of each of
 Base, New and H; the average over datasets is the mean of the per-dataset values (so the average H

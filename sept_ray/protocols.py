@@ -1,4 +1,4 @@
-"""What a trial trains on and is scored on: the b2n, xd and val protocols (SPEC §2).
+"""What a trial trains on and is scored on: the b2n, xd and val protocols (docs/METHOD.md).
 
 A :class:`TrialTask` names the training classes, the few-shot sample and two scored groups of
 clips. Every protocol scores a *seen* group (classes the prompt was trained on; a method with a

@@ -2,7 +2,8 @@
 
 Data flow: PALM manifest -> the protocol's task (b2n: base/new split + seeded few-shot sample;
 see :mod:`sept_ray.protocols`) -> cached audio embeddings -> prompt learner (+ SEPT) -> SGD ->
-per-epoch Base/New/H -> artifacts in ``output_dir``.
+per-epoch Base/New/H (and SEPT's hinge diagnostics) -> the reported epoch (``train.report_epoch``)
+-> artifacts in ``output_dir``.
 The trainer knows only the learner contract (``sept_ray.methods.base``); it never asks which
 method it trains.
 """
@@ -10,6 +11,7 @@ method it trains.
 from __future__ import annotations
 
 import json
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -33,8 +35,10 @@ from sept_ray.metrics import accuracy, harmonic_mean, per_class_accuracy
 from sept_ray.protocols import ScoredGroup, TrialTask, build_task
 from sept_ray.sept import NeighbourBank, SemanticExpansion, load_bank
 from sept_ray.sept.bank import save_bank
+from sept_ray.sept.diagnostics import GroupProbe
 from sept_ray.train_state import TrainState, config_hash
 
+log = logging.getLogger(__name__)
 EVAL_CHUNK = 256  # test clips per predictor call
 TIMING_CLIPS = 16  # decoded test clips the audio-tower timing runs on
 
@@ -45,7 +49,12 @@ class TrialError(RuntimeError):
 
 @dataclass
 class EpochMetrics:
-    """Metrics after one epoch (epoch 0 = before training); accuracies in percent."""
+    """Metrics after one epoch (epoch 0 = before training); accuracies in percent.
+
+    ``loss``, ``ce``, ``se`` (lambda-free L_se), ``se_intra`` and ``se_inter`` (its two terms as
+    trained) are means over the epoch's steps; ``diagnostics``: SEPT's hinge diagnostics at this
+    evaluation (``diag_<base|new>_<stat>``, :mod:`sept_ray.sept.diagnostics`), empty without a
+    neighbour bank or with ``train.diagnostics`` off."""
 
     epoch: int
     loss: float
@@ -55,16 +64,37 @@ class EpochMetrics:
     new: float
     h: float
     seconds: float
+    se_intra: float = 0.0
+    se_inter: float = 0.0
+    diagnostics: dict[str, float] = field(default_factory=dict)
+
+
+def reported_epoch(history: list[EpochMetrics], rule: str) -> EpochMetrics:
+    """The evaluation a trial reports under ``train.report_epoch``: ``last``, the last one;
+    ``min_train_loss``, the trained epoch (>= 1) whose mean training loss is lowest, the earliest
+    on a tie (the authors' code keeps an epoch's scores only when its loss is a new strict
+    minimum). A trial without training epochs (zero-shot) reports its only evaluation."""
+    trained = [m for m in history if m.epoch >= 1]
+    if rule == "last" or not trained:
+        return history[-1]
+    best = trained[0]
+    for metrics in trained[1:]:
+        if metrics.loss < best.loss:
+            best = metrics
+    return best
 
 
 @dataclass
 class TrialResult:
-    """Final Base/New/H (last epoch, as the paper reports), history, costs, artifact folder."""
+    """Reported Base/New/H (the epoch ``train.report_epoch`` picks), the last epoch's, history,
+    costs, artifact folder."""
 
     config: TrialConfig
     base: float
     new: float
     h: float
+    report_epoch: int
+    last: EpochMetrics
     history: list[EpochMetrics]
     per_class: dict[str, dict[str, float]]
     output_dir: Path
@@ -74,14 +104,22 @@ class TrialResult:
     peak_rss_mb: float
     peak_cuda_mb: float
     tags: dict[str, str] = field(default_factory=dict)
+    datasets: list[dict] = field(default_factory=list)  # what it read: dataset_inputs(...)
     n_neighbors: int = 0  # N neighbours per class SEPT used (0: no SEPT)
+    diag_seconds: float = 0.0  # time spent on hinge diagnostics (inside train_seconds)
 
     def summary(self) -> dict[str, float]:
-        """Flat final metrics, for trackers (inference times in ms per clip)."""
+        """Flat final metrics, for trackers (inference times in ms per clip): the reported
+        ``base``, ``new``, ``H`` and ``report_epoch``, and the last epoch's ``*_last``."""
         values = {
             "base": self.base,
             "new": self.new,
             "H": self.h,
+            "report_epoch": float(self.report_epoch),
+            "base_last": self.last.base,
+            "new_last": self.last.new,
+            "H_last": self.last.h,
+            "diag_seconds": self.diag_seconds,
             "train_seconds": self.train_seconds,
             "n_params": float(self.n_params),
             "peak_rss_mb": self.peak_rss_mb,
@@ -119,6 +157,8 @@ class Fitted:
     train_seconds: float
     timing: InferenceTiming | None
     tags: dict[str, str]
+    diag_seconds: float
+    datasets: list[dict]
 
 
 EpochHook = Callable[[EpochMetrics, TrainState], None]
@@ -156,12 +196,14 @@ def run_trial(
     out_dir.mkdir(parents=True, exist_ok=True)
     with PeakMemory() as memory:
         fitted = fit(cfg, on_epoch, embed_missing, resume_from)
-    final = fitted.history[-1]
+    chosen = reported_epoch(fitted.history, cfg.train.report_epoch)
     result = TrialResult(
         config=cfg,
-        base=final.base,
-        new=final.new,
-        h=final.h,
+        base=chosen.base,
+        new=chosen.new,
+        h=chosen.h,
+        report_epoch=chosen.epoch,
+        last=fitted.history[-1],
         history=fitted.history,
         per_class=fitted.per_class,
         output_dir=out_dir,
@@ -172,6 +214,8 @@ def run_trial(
         peak_cuda_mb=memory.cuda_mb,
         tags=fitted.tags,
         n_neighbors=len(fitted.expansion.neighbours[0]) if fitted.expansion else 0,
+        diag_seconds=fitted.diag_seconds,
+        datasets=fitted.datasets,
     )
     write_artifacts(result, fitted)
     return result
@@ -183,8 +227,10 @@ def fit(
     embed_missing: bool,
     resume_from: Path | None = None,
 ) -> Fitted:
-    """Build the protocol's task, load embeddings, build the learner (+ SEPT), train (from the
-    state in ``resume_from`` when given), evaluate, time inference."""
+    """Build the protocol's task, load embeddings, build the learner (+ SEPT) and the
+    diagnostics' probes, train (from the state in ``resume_from`` when given), evaluate (every
+    ``eval_every`` epochs, the last, and under ``min_train_loss`` every epoch whose training loss
+    is a new minimum), time inference."""
     task = build_task(cfg)
     check_short_classes(cfg, task)
     backbone = build_backbone(cfg.backbone)
@@ -213,6 +259,11 @@ def fit(
         else None
     )
 
+    probes = diagnostic_probes(cfg, learner, task, base_set, new_set, expansion)
+    # a SEPT trial measures its base classes in every training step, from the step's z and p
+    step_probe = probes.get("base") if expansion is not None else None
+    eval_probes = [probe for probe in probes.values() if probe is not step_probe]
+
     shots = task.shots
     train_rows = embeddings.rows([c.path for c in shots])
     train_labels = torch.tensor(
@@ -235,6 +286,7 @@ def fit(
         state.load(resume_from)
     history = [EpochMetrics(**values) for values in state.history]
     started = time.perf_counter() - state.train_seconds
+    best_loss = min((m.loss for m in history if m.epoch >= 1), default=float("inf"))
 
     def evaluated(metrics: EpochMetrics) -> None:
         history.append(metrics)
@@ -243,11 +295,19 @@ def fit(
         if on_epoch:
             on_epoch(metrics, state)
 
+    def measured(metrics: EpochMetrics, step_stats: dict[str, float]) -> EpochMetrics:
+        metrics.diagnostics.update(step_stats)
+        every = cfg.train.diagnostics_every
+        if every and (metrics.epoch % every == 0 or metrics.epoch == epochs):
+            for probe in eval_probes:
+                metrics.diagnostics.update(probe.measure(learner))
+        return metrics
+
     if epochs == 0 and not history:
-        evaluated(evaluate(learner, base_set, new_set, 0, (0.0, 0.0, 0.0), 0.0))
+        evaluated(measured(evaluate(learner, base_set, new_set, 0, (0.0,) * 5, 0.0), {}))
     for epoch in range(state.epoch + 1, epochs + 1):
         tic = time.perf_counter()
-        losses = train_epoch(
+        losses, step_stats = train_epoch(
             learner,
             base_set.prompts,  # every protocol's seen group is the training classes
             expansion,
@@ -258,11 +318,14 @@ def fit(
             cfg.train.batch_size,
             generator,
             epoch,
+            step_probe=step_probe,
         )
-        if epoch % cfg.train.eval_every == 0 or epoch == epochs:
-            evaluated(
-                evaluate(learner, base_set, new_set, epoch, losses, time.perf_counter() - tic)
-            )
+        new_minimum = cfg.train.report_epoch == "min_train_loss" and losses[0] < best_loss
+        best_loss = min(best_loss, losses[0])
+        if epoch % cfg.train.eval_every == 0 or epoch == epochs or new_minimum:
+            seconds = time.perf_counter() - tic
+            metrics = evaluate(learner, base_set, new_set, epoch, losses, seconds)
+            evaluated(measured(metrics, step_stats))
     train_seconds = time.perf_counter() - started
 
     per_class = {
@@ -285,7 +348,79 @@ def fit(
         "dataset_manifest": embeddings.manifest_hash,
         "neighbour_bank": bank.content_hash if bank else "",
     }
-    return Fitted(learner, task, bank, expansion, history, per_class, train_seconds, timing, tags)
+    return Fitted(
+        learner,
+        task,
+        bank,
+        expansion,
+        history,
+        per_class,
+        train_seconds,
+        timing,
+        tags,
+        sum(probe.seconds for probe in probes.values()),
+        dataset_inputs(task, embeddings.manifest_hash, unseen_embeddings.manifest_hash),
+    )
+
+
+def dataset_inputs(task: TrialTask, manifest: str, unseen_manifest: str) -> list[dict]:
+    """What a trial trained and was scored on, one entry per dataset folder it read (its MLflow
+    dataset inputs): ``name``, ``context`` (``train``, or ``eval`` for an xd target), ``digest``
+    (the dataset manifest's hash), ``source`` (the folder) and ``profile`` (fold, classes and clip
+    counts)."""
+    seen, unseen = task.seen, task.unseen
+    profile = {
+        "protocol": task.protocol,
+        "fold": task.split.fold,
+        "train_classes": len(task.train_classes),
+        "train_clips": len(task.shots),
+        f"{seen.name}_classes": len(seen.classes),
+        f"{seen.name}_clips": len(seen.clips),
+    }
+    entry = {"name": task.split.name, "context": "train", "digest": manifest}
+    inputs = [{**entry, "source": str(task.split.root), "profile": profile}]
+    unseen_profile = {f"{unseen.name}_classes": len(unseen.classes)}
+    unseen_profile[f"{unseen.name}_clips"] = len(unseen.clips)
+    if unseen.dataset == task.split.name:
+        profile.update(unseen_profile)
+    else:
+        entry = {"name": unseen.dataset, "context": "eval", "digest": unseen_manifest}
+        inputs.append({**entry, "source": str(unseen.root), "profile": unseen_profile})
+    return inputs
+
+
+def diagnostic_probes(
+    cfg: TrialConfig,
+    learner: PromptLearner,
+    task: TrialTask,
+    base_set: EvalSet,
+    new_set: EvalSet,
+    expansion: SemanticExpansion | None,
+) -> dict[str, GroupProbe]:
+    """The ``base`` and ``new`` probes of SEPT's diagnostics (unless ``train.diagnostics_every``
+    is 0), each where ``sept.bank`` holds N phrases for every class of its group (SEPT trials:
+    always for base; a group it lacks is logged and skipped)."""
+    if not cfg.train.diagnostics_every:
+        return {}
+    probes = {}
+    for name, group, scored in (("base", task.seen, base_set), ("new", task.unseen, new_set)):
+        bank = load_bank_or_none(cfg.sept.bank, group.dataset)
+        if bank is None or not bank.covers(group.dataset, group.classes, cfg.sept.n_neighbors):
+            log.info("no diagnostics for %s: bank %r lacks its classes", name, cfg.sept.bank)
+            continue
+        lent = expansion if name == "base" and expansion is not None else None
+        probes[name] = GroupProbe.build(
+            name,
+            learner,
+            cfg.sept,
+            bank,
+            group.dataset,
+            group.classes,
+            scored.prompts,
+            group.template,
+            lent,
+        )
+    return probes
 
 
 def check_short_classes(cfg: TrialConfig, task: TrialTask) -> None:
@@ -336,18 +471,21 @@ def train_epoch(
     batch_size: int,
     generator: torch.Generator,
     epoch: int,
-) -> tuple[float, float, float]:
+    step_probe: GroupProbe | None = None,
+) -> tuple[tuple[float, float, float, float, float], dict[str, float]]:
     """One pass over the shots in a seeded order, against the base-class ``prompts``.
 
-    Loss = ce_weight * CE + the method's own terms (+ lambda * L_se). Returns the mean
-    (loss, ce, se) over steps.
+    Loss = ce_weight * CE + the method's own terms (+ lambda * L_se). Returns the means over
+    steps of (loss, ce, se, se_intra, se_inter) (L_se and its terms unweighted) and of
+    ``step_probe``'s diagnostics of each step's z and p (empty without a probe).
     """
     device = labels.device
     order = torch.randperm(len(rows), generator=generator)
     view = None
     if embeddings.views is not None:  # one random-crop view per clip per epoch
         view = torch.randint(embeddings.views.shape[1], (len(rows),), generator=generator)
-    totals = torch.zeros(3)
+    totals = torch.zeros(5)
+    stat_totals: dict[str, float] = {}
     n_steps = 0
     for start in range(0, len(rows), batch_size):
         pick = order[start : start + batch_size]
@@ -358,23 +496,30 @@ def train_epoch(
         audio = AudioBatch(raw.to(device))
         batch_labels = labels[pick.to(device)]
         drawn = expansion.draw() if expansion is not None else None  # the step's neighbours
-        out = learner(audio, prompts, batch_labels, extra=drawn[0] if drawn else None)
+        out = learner(audio, prompts, batch_labels, extra=drawn.prompts if drawn else None)
         ce = F.cross_entropy(out.logits, batch_labels)
         loss = out.ce_weight * ce + sum(out.aux_losses.values(), torch.zeros((), device=device))
-        se = torch.zeros(())
+        parts = {"se": 0.0, "intra": 0.0, "inter": 0.0}
         if expansion is not None:
             se_term, parts = expansion(out, prompts, audio, drawn)
             loss = loss + se_term
-            se = parts["se"]
+            if step_probe is not None:
+                scale = expansion.cfg.margin_scale
+                stats = step_probe.measure_step(parts["z"], parts["p"], parts["margins"], scale)
+                for key, value in stats.items():
+                    stat_totals[key] = stat_totals.get(key, 0.0) + value
         if not torch.isfinite(loss):
             raise TrialError(f"non-finite loss {loss.item()} at epoch {epoch}, step {n_steps + 1}")
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
-        totals += torch.tensor([loss.item(), ce.item(), float(se)])
+        totals += torch.tensor(
+            [loss.item(), ce.item(), *(float(parts[k]) for k in ("se", "intra", "inter"))]
+        )
         n_steps += 1
-    mean = totals / max(n_steps, 1)
-    return float(mean[0]), float(mean[1]), float(mean[2])
+    steps = max(n_steps, 1)
+    mean = totals / steps
+    return tuple(float(v) for v in mean), {k: v / steps for k, v in stat_totals.items()}
 
 
 @torch.no_grad()
@@ -392,14 +537,25 @@ def evaluate(
     base_set: EvalSet,
     new_set: EvalSet,
     epoch: int,
-    losses: tuple[float, float, float],
+    losses: tuple[float, float, float, float, float],
     seconds: float,
 ) -> EpochMetrics:
-    """Base accuracy over base classes, new accuracy over new classes, and H."""
+    """Base accuracy over base classes, new accuracy over new classes, and H; ``losses``: the
+    epoch's mean (loss, ce, se, se_intra, se_inter)."""
     base = accuracy(predict(learner, base_set, seen=True), base_set.labels)
     new = accuracy(predict(learner, new_set, seen=False), new_set.labels)
+    loss, ce, se, se_intra, se_inter = losses
     return EpochMetrics(
-        epoch, *losses, base=base, new=new, h=harmonic_mean(base, new), seconds=seconds
+        epoch,
+        loss,
+        ce,
+        se,
+        base=base,
+        new=new,
+        h=harmonic_mean(base, new),
+        seconds=seconds,
+        se_intra=se_intra,
+        se_inter=se_inter,
     )
 
 
@@ -419,6 +575,7 @@ def write_artifacts(result: TrialResult, fitted: Fitted) -> None:
         "final": result.summary(),
         "history": [asdict(m) for m in result.history],
         "tags": result.tags,
+        "datasets": result.datasets,
     }
     (out / "metrics.json").write_text(json.dumps(metrics, indent=1))
     (out / "per_class_accuracy.json").write_text(json.dumps(result.per_class, indent=1))

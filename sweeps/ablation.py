@@ -50,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     result = run_study(args, "ablation", setup, trials, {"method": args.method}, argv)
     print()
-    print(to_text(result.table), end="")
+    print(to_text(result.table, result.score_rules), end="")
     header, body = studies.ablation_table(result.table)
     title = f"SEPT ablation on {args.method} (average over datasets):"
     return report_study_table(result, title, "ablation_table", header, body)

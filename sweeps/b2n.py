@@ -1,4 +1,4 @@
-"""Base-to-new generalization sweep (SPEC §2) on Ray Tune, tracked in MLflow.
+"""Base-to-new generalization sweep on Ray Tune, tracked in MLflow.
 
 Grid: datasets x methods x {-SEPT, +SEPT} x seeds x folds. With no options it runs the built-in
 default: the built-in sound world (synthesized on first use), TinyALM, zero-shot, CoOp and
@@ -37,7 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = parse_study_args(build_parser(), argv, "b2n")
     setup = study_setup(args)
-    chosen = variants(args.methods, args.sept)
+    chosen = variants(args.methods, args.sept, args.neighbour_spaces)
     trials = b2n_grid(
         setup.datasets,
         chosen,
@@ -49,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     result = run_study(args, "b2n", setup, trials, {"variants": chosen}, argv)
     print()
-    print(to_text(result.table), end="")
+    print(to_text(result.table, result.score_rules), end="")
     return report(result)
 
 

@@ -114,7 +114,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\nb2n with the best settings ({args.experiment}):")
     result = run_study(args, "search-b2n", setup, b2n_trials, {"settings": found.best}, argv)
     print()
-    print(to_text(result.table), end="")
+    print(to_text(result.table, result.score_rules), end="")
     return report(result) or (1 if found.failed or search_report else 0)
 
 

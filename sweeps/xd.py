@@ -1,4 +1,4 @@
-"""Cross-dataset transfer sweep (SPEC §2) on Ray Tune, tracked in MLflow.
+"""Cross-dataset transfer sweep on Ray Tune, tracked in MLflow.
 
 Each trial trains on every class of a source dataset (16 shots per class) and is scored on the
 source's test clips (all its classes) and on the target's test clips with the target's class
@@ -65,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
         pairs = pairs[:1]
     args.datasets = list(dict.fromkeys(name for pair in pairs for name in pair))
     setup = study_setup(args, smoke_datasets=2)
-    chosen = variants(args.methods, args.sept)
+    chosen = variants(args.methods, args.sept, args.neighbour_spaces)
     trials = xd_grid(
         pairs,
         chosen,

@@ -26,11 +26,31 @@ def test_round_trip_through_dict_and_yaml(tmp_path):
 
 
 def test_presets_apply_under_explicit_values():
-    assert TrialConfig.from_dict({}, preset="paper").train.epochs == 50
+    paper = TrialConfig.from_dict({}, preset="paper")
+    assert (paper.train.epochs, paper.train.report_epoch) == (50, "min_train_loss")
+    assert (paper.data.train_crop, paper.data.crop_views) == ("random", 8)
+    demo = TrialConfig.from_dict({}, preset="demo")
+    assert (demo.train.epochs, demo.train.report_epoch, demo.data.train_crop) == (
+        12,
+        "last",
+        "center",
+    )
     demo = TrialConfig.from_dict({"train": {"epochs": 3}}, preset="demo")
     assert demo.train.epochs == 3
     with pytest.raises(ConfigError, match="preset = 'fast'"):
         TrialConfig.from_dict({}, preset="fast")
+
+
+def test_a_methods_own_learning_rate_applies_unless_train_lr_is_set():
+    assert TrialConfig.from_dict({"method": {"name": "palm"}}).train.lr == 0.05
+    assert TrialConfig.from_dict({"method": {"name": "palm"}}, preset="paper").train.lr == 0.05
+    assert TrialConfig.from_dict({"method": {"name": "coop"}}).train.lr == 0.0125
+    chosen = {"method": {"name": "palm"}, "train": {"lr": 0.0125}}
+    assert TrialConfig.from_dict(chosen).train.lr == 0.0125  # set by the user, even to 0.0125
+    palm = TrialConfig.from_dict({"method": {"name": "palm"}, "train": {"seed": 1}})
+    assert TrialConfig.from_dict(palm.to_dict()) == palm  # the resolved value round-trips
+    # an unregistered method keeps the global default; the trial names it in its error later
+    assert TrialConfig.from_dict({"method": {"name": "nope"}}).train.lr == 0.0125
 
 
 @pytest.mark.parametrize(
@@ -49,6 +69,9 @@ def test_presets_apply_under_explicit_values():
         ({"data": {"train_crop": "left"}}, r"data\.train_crop = 'left'"),
         ({"sept": {"templates": ["no slot"]}}, r"sept\.templates = 'no slot'"),
         ({"backbone": {"device": "tpu"}}, r"backbone\.device = 'tpu'"),
+        ({"train": {"report_epoch": "best"}}, r"train\.report_epoch = 'best'"),
+        ({"train": {"diagnostics_every": -1}}, r"train\.diagnostics_every = -1"),
+        ({"sept": {"neighbour_space": "pretrained"}}, r"sept\.neighbour_space = 'pretrained'"),
         ({"train": 5}, r"train = 5: expected a mapping"),
     ],
 )

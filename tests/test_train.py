@@ -8,7 +8,7 @@ from safetensors.torch import load_file
 from sept_ray.config import ConfigError, TrialConfig
 from sept_ray.metrics import harmonic_mean
 from sept_ray.sept.bank import NeighbourBank, load_bank, save_bank
-from sept_ray.train import TrialError, run_trial
+from sept_ray.train import EpochMetrics, TrialError, reported_epoch, run_trial
 
 PROVENANCE = {"generator": "test", "model": "none", "prompt_version": "0", "date": "2026-11-26"}
 
@@ -207,3 +207,47 @@ def bank_file(tmp_path):
     path = tmp_path / "bank.json"
     save_bank(NeighbourBank({"Tones": phrases}, PROVENANCE, "mem"), path)
     return path
+
+
+def epoch(number: int, loss: float, h: float) -> EpochMetrics:
+    return EpochMetrics(number, loss, loss, 0.0, base=h, new=h, h=h, seconds=0.0)
+
+
+def test_min_train_loss_reports_the_first_epoch_of_lowest_training_loss():
+    history = [epoch(1, 0.9, 50), epoch(2, 0.5, 60), epoch(3, 0.7, 70), epoch(4, 0.5, 80)]
+    history += [epoch(5, 0.4, 65), epoch(6, 0.4, 90), epoch(7, 0.45, 95)]
+    assert reported_epoch(history, "min_train_loss").epoch == 5  # a tie keeps the earlier
+    assert reported_epoch(history, "last").epoch == 7
+    assert reported_epoch(history[:4], "min_train_loss").epoch == 2
+    assert reported_epoch([epoch(0, 0.0, 40)], "min_train_loss").epoch == 0  # zero-shot
+    # epoch 0 (before training, loss 0) never wins
+    assert reported_epoch([epoch(0, 0.0, 40), epoch(1, 0.3, 50)], "min_train_loss").epoch == 1
+
+
+def test_a_min_train_loss_trial_reports_that_epoch_and_the_last(tmp_path, tone_root, small_weights):
+    cfg = config(
+        tmp_path,
+        tone_root,
+        small_weights,
+        train={"epochs": 6, "eval_every": 3, "report_epoch": "min_train_loss", "lr": 0.5},
+    )
+    result = run_trial(cfg)
+    evaluated = [m.epoch for m in result.history]
+    losses = {m.epoch: m.loss for m in result.history}
+    # every epoch whose loss is a new minimum is evaluated, besides epochs 3 and 6
+    running = float("inf")
+    for m in result.history:
+        if m.epoch not in (3, 6):
+            assert m.loss < running
+        running = min(running, m.loss)
+    best = min(losses, key=lambda e: (losses[e], e))
+    assert result.report_epoch == best and best in evaluated
+    chosen = next(m for m in result.history if m.epoch == best)
+    assert (result.base, result.new, result.h) == (chosen.base, chosen.new, chosen.h)
+    assert result.last.epoch == 6
+    summary = result.summary()
+    assert summary["report_epoch"] == best and summary["H_last"] == result.history[-1].h
+    written = json.loads((result.output_dir / "metrics.json").read_text())
+    assert written["final"]["report_epoch"] == best
+    (read,) = written["datasets"]
+    assert (read["name"], read["context"], read["profile"]["train_clips"]) == ("Tones", "train", 8)

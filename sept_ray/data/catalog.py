@@ -1,4 +1,4 @@
-"""Known datasets: their class names, hand-crafted zero-shot templates and fold counts (SPEC §6).
+"""Known datasets: their class names, hand-crafted zero-shot templates and fold counts (docs/DATASETS.md).
 
 The 11 datasets of the paper and the built-in sound world register here; a dataset of the user's
 own needs no entry (its template then defaults to :data:`DEFAULT_TEMPLATE`, or ``data.template``).
@@ -26,7 +26,7 @@ class DatasetInfo:
 
     @property
     def base_classes(self) -> tuple[str, ...]:
-        """The first ceil(K/2) sorted classes (SPEC §2)."""
+        """The first ceil(K/2) sorted classes: the base classes."""
         return base_new_split(self.classes).base
 
     @property

@@ -1,4 +1,4 @@
-"""Download the paper's datasets, already in the PALM layout, from the Hugging Face hub (SPEC §6).
+"""Download the paper's datasets, already in the PALM layout, from the Hugging Face hub (docs/DATASETS.md).
 
 Each is the dataset repository ``MahiA/<Name>``, fetched with ``snapshot_download`` into
 ``<root>/<Name>``. NS-Instruments and VocalSound arrive as a zip: every ``*.zip`` at the top of the

@@ -1,4 +1,4 @@
-"""Dataset manifests in the PALM layout (SPEC §6).
+"""Dataset manifests in the PALM layout (docs/DATASETS.md).
 
 ``<root>/<Name>/train.csv`` and ``test.csv`` with columns ``path,classname`` (``path`` relative to the
 dataset folder); multi-fold datasets add ``csv_files/train_{k}.csv`` and ``test_{k}.csv`` (k from 1),

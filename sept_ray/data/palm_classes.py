@@ -1,4 +1,4 @@
-"""Class names of the paper's 11 datasets, exactly as PALM's CSVs spell them (SPEC §6).
+"""Class names of the paper's 11 datasets, exactly as PALM's CSVs spell them (docs/DATASETS.md).
 
 Each tuple is sorted (case-sensitive), so label ``i`` is ``classes[i]`` and the base classes are the
 first ceil(K/2). The importers map each official distribution's labels onto these names.

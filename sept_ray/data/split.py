@@ -1,4 +1,4 @@
-"""Base/new class split and seeded few-shot sampling (SPEC §2)."""
+"""Base/new class split and seeded few-shot sampling (docs/METHOD.md)."""
 
 from __future__ import annotations
 

@@ -140,14 +140,17 @@ class NoOptions:
 class PromptLearner(nn.Module):
     """Base prompt learner: text features for names, logits = scale * cosine.
 
-    Subclasses set ``trainable`` (False: nothing to train) and ``Options`` (a dataclass of the
-    method's own settings, read from ``method.options``), create parameters in
+    Subclasses set ``trainable`` (False: nothing to train), ``Options`` (a dataclass of the
+    method's own settings, read from ``method.options``) and ``train_defaults`` (``train`` settings
+    the method's reference code sets differently, used where the user sets none; e.g. PALM's
+    ``{"lr": 0.05}``), create parameters in
     :meth:`init_parameters`, and implement :meth:`prompts` and :meth:`encode`. ``train_classes`` are the classes training sees (for per-class parameters
     or a head over them).
     """
 
     trainable: ClassVar[bool] = True
     Options: ClassVar[type] = NoOptions
+    train_defaults: ClassVar[dict[str, Any]] = {}
 
     def __init__(
         self,

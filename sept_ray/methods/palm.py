@@ -7,6 +7,7 @@ class keeps its frozen feature (its mixing weight is 0).
 With SEPT [ours]: a neighbour phrase of class i is mixed with class i's own v_i and lambda_i,
 p_i^n = normalise((1 - s_i) * f_t(phrase) + s_i * v_i): the neighbours go through their class's
 learned "prompt", so L_se trains v and lambda through both z and p.
+PALM's own scripts train it at lr 0.05 (``train_defaults``; the global default is 0.0125).
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ from sept_ray.methods.registry import METHODS
 class PALM(PromptLearner):
     """Per-class joint-space vectors ``vectors`` [K, D] and mixing logits ``lambdas`` [K]; no
     context vectors (``vectors`` live in the joint space, not among the token embeddings)."""
+
+    train_defaults = {"lr": 0.05}
 
     def init_parameters(self, generator: torch.Generator) -> None:
         k, d = len(self.train_classes), self.backbone.embed_dim

@@ -1,4 +1,4 @@
-"""Zero-shot: the dataset's hand-crafted template, no learned parameters (SPEC §4)."""
+"""Zero-shot: the dataset's hand-crafted template, no learned parameters."""
 
 from __future__ import annotations
 

@@ -22,10 +22,18 @@ import numpy as np
 
 from sept_ray.metrics import RunScore, TableRow, aggregate
 from sept_ray.report import layouts, paper
-from sept_ray.report.plots import base_new_scatter, per_class_bars, save_png, training_curves
+from sept_ray.report.plots import (
+    DIAGNOSTIC_PANELS,
+    base_new_scatter,
+    diagnostics_curves,
+    per_class_bars,
+    save_png,
+    training_curves,
+)
 from sept_ray.report.record import SweepRecord, TrialRecord
 from sept_ray.report.render import FigureFile, ReportContent, to_html, to_markdown, write_csvs
 from sept_ray.report.search_plots import SPACE_ARTIFACT, rebuild_study, search_figures
+from sept_ray.report.tables import score_note
 from sept_ray.report.tsne import TextMap, tsne_figure
 
 REPORT_ARTIFACT_DIR = "report"
@@ -142,6 +150,7 @@ def summary(record: SweepRecord, comparable: paper.Comparability) -> list[tuple[
         ("study", record.study),
         ("backbone", ", ".join(record.backbones) or "none"),
         ("preset", record.preset or "unknown"),
+        ("scores", score_rule(record)),
         ("datasets", params.get("datasets", "")),
         ("seeds", params.get("seeds", "")),
         ("folds", params.get("folds", "")),
@@ -155,6 +164,12 @@ def summary(record: SweepRecord, comparable: paper.Comparability) -> list[tuple[
         ("MLflow", record.uri),
         ("built", time.strftime("%Y-%m-%d %H:%M:%S %Z")),
     ]
+
+
+def score_rule(record: SweepRecord) -> str:
+    """Which epoch the trials report (their ``train.report_epoch``), in words."""
+    rules = {t.params.get("train.report_epoch", "last") for t in record.trials}
+    return score_note(rules).strip().removeprefix("scores: ") or "no trials"
 
 
 def problem_tables(record: SweepRecord) -> list[layouts.Table]:
@@ -304,7 +319,9 @@ def per_dataset_files(
     downloads: Path,
     progress: Callable[[str], None],
 ) -> list[FigureFile]:
-    """Per dataset: per-class accuracy bars and the H and loss curves (means over runs)."""
+    """Per dataset: per-class accuracy bars, the H and loss curves and SEPT's hinge diagnostics
+    (means over runs). Curves stop at the last epoch: a ``min_train_loss`` trial logs its score
+    one step later."""
     out = []
     labels = list(dict.fromkeys(p["label"] for p in record.plan))
     finished = sorted(finished, key=lambda t: labels.index(t.label) if t.label in labels else 0)
@@ -315,13 +332,23 @@ def per_dataset_files(
         accuracy: dict = defaultdict(lambda: defaultdict(list))
         curves: dict = {"H": defaultdict(lambda: defaultdict(list)), "loss": {}}
         losses: dict = defaultdict(lambda: defaultdict(list))
+        diagnostics: dict = defaultdict(lambda: defaultdict(lambda: defaultdict(list)))
         for trial in mine:
+            last = int(trial.params.get("train.epochs", 0))
             per_class = record.artifact_json(trial.run_id, "per_class_accuracy.json") or {}
             for group, by_class in per_class.items():
                 for cls, value in by_class.items():
                     accuracy[trial.label][(group, cls)].append(value)
             for step, value in record.history(trial.run_id, "H"):
-                curves["H"][trial.label][step].append(value)
+                if step <= last:
+                    curves["H"][trial.label][step].append(value)
+            for stat, _ in DIAGNOSTIC_PANELS:
+                for group in ("base", "new"):
+                    key = f"diag_{group}_{stat}"
+                    if key not in trial.metrics:
+                        continue
+                    for step, value in record.history(trial.run_id, key):
+                        diagnostics[stat][(trial.label, group)][step].append(value)
             loss = record.history(trial.run_id, "loss")
             if any(step > 0 for step, _ in loss):  # a method with nothing to train has no curve
                 for step, value in loss:
@@ -337,4 +364,14 @@ def per_dataset_files(
             path = save_png(training_curves(name, curves), figure_dir / f"curves_{slug(name)}.png")
             caption = f"{name}: H and training loss per epoch (mean over runs)"
             out.append(FigureFile(path, "Training curves", caption))
+        if diagnostics:
+            path = save_png(
+                diagnostics_curves(name, diagnostics), figure_dir / f"diagnostics_{slug(name)}.png"
+            )
+            caption = (
+                f"{name}: SEPT's hinge diagnostics per epoch against the pretrained margins "
+                "(base classes: every training step of a SEPT trial, else at evaluation; new "
+                "classes: at evaluation, no gradient)"
+            )
+            out.append(FigureFile(path, "SEPT diagnostics", caption))
     return out

@@ -4,7 +4,7 @@ Source: Jang, Lee, Ko and Kim, "Generalizable Prompt Tuning for Audio-Language M
 Expansion" (SEPT), ACL 2026 Findings, arXiv 2601.20867: its base-to-new, cross-dataset, ablation
 and efficiency tables, transcribed in ``data/paper_tables.csv`` (accuracies in percent; training
 time in seconds; inference time in ms per clip). Every number there is on Pengi with the paper's
-protocol (SPEC §2: 16 shots, 50 epochs, 3 seeds), so ours is comparable only on the backbone
+protocol (16 shots, 50 epochs, 3 seeds; docs/METHOD.md), so ours is comparable only on the backbone
 ``pengi`` with the ``paper`` preset and on a dataset the paper has; :func:`comparability` says why
 not otherwise.
 

@@ -117,3 +117,39 @@ def training_curves(
         ax.set_title(f"{dataset}: {'H' if metric == 'H' else 'loss'} per epoch")
         ax.legend(fontsize=8)
     return figure
+
+
+DIAGNOSTIC_PANELS = (
+    ("intra_active", "active intra hinges (fraction)"),
+    ("inter_active", "active inter hinges (fraction)"),
+    ("intra_ratio", "own-neighbour distance / margin"),
+    ("inter_ratio", "other-neighbour distance / margin"),
+    ("drift", "cos(learned, zero-shot) of a class"),
+    ("intra", "L_intra (unweighted)"),
+    ("inter", "L_inter (unweighted)"),
+)
+
+
+def diagnostics_curves(
+    dataset: str, curves: Mapping[str, Mapping[tuple[str, str], Mapping[int, list[float]]]]
+) -> Figure:
+    """SEPT's hinge diagnostics per epoch of one dataset: ``curves[stat][(variant, group)][epoch]``
+    holds one value per run (group ``base`` or ``new``); lines are their means, solid for base
+    classes, dashed for new ones, one colour per variant (:mod:`sept_ray.sept.diagnostics`)."""
+    variants = list(dict.fromkeys(v for by_key in curves.values() for v, _ in by_key))
+    figure, axes = plt.subplots(2, 4, figsize=(17, 7))
+    for ax, (stat, title) in zip(axes.flat, DIAGNOSTIC_PANELS, strict=False):
+        for (variant, group), by_epoch in curves.get(stat, {}).items():
+            epochs = sorted(by_epoch)
+            values = [statistics.fmean(by_epoch[e]) for e in epochs]
+            color = f"C{variants.index(variant) % 10}"
+            style = "-" if group == "base" else "--"
+            ax.plot(epochs, values, style, marker=".", color=color, label=f"{variant} {group}")
+        ax.set(xlabel="epoch", title=title)
+    legend = axes.flat[len(DIAGNOSTIC_PANELS)]
+    legend.axis("off")
+    handles, labels = axes.flat[0].get_legend_handles_labels()
+    legend.legend(handles, labels, loc="center", fontsize=8, title="solid: base, dashed: new")
+    figure.suptitle(f"{dataset}: SEPT's hinge diagnostics per epoch (mean over runs)")
+    figure.tight_layout()
+    return figure

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import csv
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from sept_ray.metrics import AVERAGE, TableRow
@@ -11,6 +11,19 @@ from sept_ray.metrics import AVERAGE, TableRow
 COLUMNS = ("dataset", "method", "base", "new", "H", "H_std", "seeds", "runs")
 CSV_COLUMNS = (*COLUMNS, "runs_planned")
 INCOMPLETE_NOTE = "runs k/n: only k of the n planned runs finished; that row averages fewer runs."
+SCORE_RULES = {
+    "last": "each trial's last epoch",
+    "min_train_loss": "each trial's epoch of lowest mean training loss "
+    "(train.report_epoch = min_train_loss)",
+}
+
+
+def score_note(rules: Iterable[str]) -> str:
+    """Which epoch the table's trials report (``train.report_epoch``), one line; empty for none."""
+    chosen = sorted(set(rules))
+    if not chosen:
+        return ""
+    return "scores: " + "; or ".join(SCORE_RULES[r] for r in chosen) + "\n"
 
 
 def row_values(row: TableRow) -> list[str]:
@@ -34,15 +47,17 @@ def ordered(rows: Sequence[TableRow]) -> list[TableRow]:
     return [index[(d, v)] for d in datasets for v in variants if (d, v) in index]
 
 
-def to_markdown(rows: Sequence[TableRow]) -> str:
-    """A GitHub Markdown table; the average row of each method is the mean of per-dataset values."""
+def to_markdown(rows: Sequence[TableRow], rules: Iterable[str] = ()) -> str:
+    """A GitHub Markdown table; the average row of each method is the mean of per-dataset values;
+    ``rules``: the trials' ``train.report_epoch`` values, said under the table."""
     lines = ["| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
     lines += ["| " + " | ".join(row_values(r)) + " |" for r in ordered(rows)]
-    return "\n".join(lines) + "\n" + footnote(rows)
+    note = score_note(rules)
+    return "\n".join(lines) + "\n" + (f"\n{note}" if note else "") + footnote(rows)
 
 
-def to_text(rows: Sequence[TableRow]) -> str:
-    """A fixed-width table for the terminal."""
+def to_text(rows: Sequence[TableRow], rules: Iterable[str] = ()) -> str:
+    """A fixed-width table for the terminal (``rules`` as in :func:`to_markdown`)."""
     body = [list(COLUMNS)] + [row_values(r) for r in ordered(rows)]
     widths = [max(len(line[i]) for line in body) for i in range(len(COLUMNS))]
     lines = []
@@ -54,7 +69,7 @@ def to_text(rows: Sequence[TableRow]) -> str:
         lines.append("  ".join(cells))
         if n == 0:
             lines.append("  ".join("-" * w for w in widths))
-    return "\n".join(lines) + "\n" + footnote(rows)
+    return "\n".join(lines) + "\n" + score_note(rules) + footnote(rows)
 
 
 def footnote(rows: Sequence[TableRow]) -> str:
@@ -62,8 +77,11 @@ def footnote(rows: Sequence[TableRow]) -> str:
     return "" if all(r.complete for r in rows) else f"\n{INCOMPLETE_NOTE}\n"
 
 
-def write_tables(rows: Sequence[TableRow], folder: Path, stem: str = "b2n_table") -> list[Path]:
-    """Write ``<stem>.csv`` and ``<stem>.md`` into ``folder``; return their paths."""
+def write_tables(
+    rows: Sequence[TableRow], folder: Path, stem: str = "b2n_table", rules: Iterable[str] = ()
+) -> list[Path]:
+    """Write ``<stem>.csv`` and ``<stem>.md`` (saying which epoch its ``rules`` report) into
+    ``folder``; return their paths."""
     folder.mkdir(parents=True, exist_ok=True)
     csv_path, md_path = folder / f"{stem}.csv", folder / f"{stem}.md"
     with open(csv_path, "w", newline="") as handle:
@@ -83,5 +101,5 @@ def write_tables(rows: Sequence[TableRow], folder: Path, stem: str = "b2n_table"
                     row.n_expected,
                 ]
             )
-    md_path.write_text(to_markdown(rows))
+    md_path.write_text(to_markdown(rows, rules))
     return [csv_path, md_path]

@@ -1,4 +1,4 @@
-"""The paper's SEPT ablation: seven rows of the four switches (SPEC §3)."""
+"""The paper's SEPT ablation: seven rows of the four switches (docs/METHOD.md)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 
 @dataclass(frozen=True)
 class AblationRow:
-    """One row of the paper's SEPT ablation (SPEC §3); row 1 is plain CoOp."""
+    """One row of the paper's SEPT ablation; row 1 is plain CoOp."""
 
     number: int
     use_intra: bool

@@ -48,6 +48,11 @@ class NeighbourBank:
         canonical = json.dumps(self.to_json(), sort_keys=True, ensure_ascii=False)
         return hashlib.sha256(canonical.encode()).hexdigest()
 
+    def covers(self, dataset: str, classes: Sequence[str], n: int) -> bool:
+        """Whether :meth:`neighbours` would give ``n`` phrases for every one of ``classes``."""
+        entries = self.datasets.get(dataset)
+        return entries is not None and all(len(entries.get(c, ())) >= n for c in classes)
+
     def neighbours(self, dataset: str, classes: Sequence[str], n: int) -> list[list[str]]:
         """The first ``n`` phrases of each class, in ``classes`` order: K lists of N phrases."""
         if dataset not in self.datasets:

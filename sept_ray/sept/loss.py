@@ -1,9 +1,9 @@
-"""The Semantic Expansion loss L_se (SPEC §3) with the four ablation switches.
+"""The Semantic Expansion loss L_se (docs/METHOD.md) with the four ablation switches.
 
 L_intra^i = (1/N) sum_n max(0, ||z_i - p_i^n|| - m_iin)
 L_inter^ij = (1/N) sum_n max(0, m_ijn - ||z_i - p_j^n||)
 L_se = (1/K) sum_i ( L_intra^i + 1/(K-1) sum_{j != i} L_inter^ij )
-The pretrained margins are multiplied by ``margin_scale`` (1 = SPEC §3) [ours].
+The pretrained margins are multiplied by ``margin_scale`` (1 = the paper's loss) [ours].
 A switched-off margin is replaced by a constant (``intra_const_margin``, ``inter_const_margin``);
 a switched-off term contributes 0. With K = 1 there is no inter term.
 """

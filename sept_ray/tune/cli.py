@@ -16,7 +16,7 @@ from sept_ray.data.synth.world import BUILTIN_DATASETS, ensure_world
 from sept_ray.report import studies
 from sept_ray.tune.cache_fill import CacheFillError
 from sept_ray.tune.faults import faults_from_env
-from sept_ray.tune.grid import GridTrial
+from sept_ray.tune.grid import SPACE_SUFFIXES, GridTrial
 from sept_ray.tune.sweep import (
     SWEEP_FILE,
     SweepResult,
@@ -49,6 +49,15 @@ def add_variant_args(parser: argparse.ArgumentParser, methods: list[str]) -> Non
         choices=["both", "on", "off"],
         default="both",
         help="run each trainable method without and/or with SEPT (default both)",
+    )
+    parser.add_argument(
+        "--neighbour-spaces",
+        nargs="+",
+        choices=list(SPACE_SUFFIXES),
+        default=["learned"],
+        help="SEPT's neighbour readings, one SEPT variant each: learned (through the learned "
+        "prompt: coop+sept) and/or frozen (frozen phrase embeddings: coop+sept-frozen); "
+        "default learned",
     )
 
 
@@ -83,7 +92,9 @@ def add_common_args(parser: argparse.ArgumentParser) -> None:
         "--preset",
         choices=sorted(PRESETS),
         default="demo",
-        help="training preset: demo (few epochs, CPU) or paper (SPEC §2); default demo",
+        help="training preset: demo (12 epochs, last epoch, centre crops; CPU) or paper (the "
+        "authors' training: 50 epochs, the lowest-training-loss epoch, random crops); default "
+        "demo",
     )
     parser.add_argument(
         "--set",
@@ -223,13 +234,14 @@ def study_setup(
 ) -> StudySetup:
     """Resolve seeds, the smoke test, overrides and the data root (synthesizing the built-in
     world under ``<results>/data`` when no root is given). ``time_inference``: trials time the
-    audio tower on a few clips (the efficiency study); otherwise no trial runs the audio tower.
+    audio tower on a few clips and skip SEPT's diagnostics, whose time would count as training
+    (the efficiency study); otherwise no trial runs the audio tower.
     ``smoke_datasets``: how many of the datasets a smoke test keeps (xd: a source and a target)."""
+    train: dict[str, Any] = {"time_inference": time_inference}
+    if time_inference:  # timed trials: no diagnostics in their training time (unless --set)
+        train["diagnostics_every"] = 0
     overrides = deep_merge(
-        {
-            "backbone": {"name": args.backbone, "weights": args.weights},
-            "train": {"time_inference": time_inference},
-        },
+        {"backbone": {"name": args.backbone, "weights": args.weights}, "train": train},
         parse_overrides(args.overrides),
     )
     datasets, folds = list(args.datasets), args.folds

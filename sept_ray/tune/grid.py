@@ -12,6 +12,8 @@ from sept_ray.data.manifest import count_folds, dataset_dir
 from sept_ray.sept.ablation import ABLATION_ROWS
 
 SEPT_SUFFIX = "+sept"
+SPACE_SUFFIXES = {"learned": "", "frozen": "-frozen"}
+"""``sept.neighbour_space`` -> what a variant's name adds after ``+sept`` (``coop+sept-frozen``)."""
 
 
 @dataclass(frozen=True)
@@ -39,9 +41,10 @@ def all_methods() -> list[str]:
     return [m for m in PAPER_ORDER if m in names] + [m for m in names if m not in PAPER_ORDER]
 
 
-def variants(methods: Sequence[str], sept: str) -> list[str]:
+def variants(methods: Sequence[str], sept: str, spaces: Sequence[str] = ("learned",)) -> list[str]:
     """Method names -> table variants, e.g. coop -> coop, coop+sept (``all``: every method;
-    ``sept``: both, on or off; a method with nothing to train never gets SEPT)."""
+    ``sept``: both, on or off; a method with nothing to train never gets SEPT); one SEPT variant
+    per neighbour reading in ``spaces`` (``frozen``: ``coop+sept-frozen``)."""
     from sept_ray.methods import METHODS
 
     if list(methods) == ["all"]:
@@ -54,15 +57,30 @@ def variants(methods: Sequence[str], sept: str) -> list[str]:
         if sept in ("both", "off"):
             out.append(method)
         if sept in ("both", "on"):
-            out.append(f"{method}{SEPT_SUFFIX}")
+            out += [f"{method}{SEPT_SUFFIX}{SPACE_SUFFIXES[space]}" for space in spaces]
     return out
 
 
 def parse_variant(variant: str) -> tuple[str, bool]:
-    """``"coop+sept"`` -> ("coop", True); ``"coop"`` -> ("coop", False)."""
-    if variant.endswith(SEPT_SUFFIX):
-        return variant[: -len(SEPT_SUFFIX)], True
-    return variant, False
+    """``"coop+sept"`` (or ``"coop+sept-frozen"``) -> ("coop", True); ``"coop"`` -> ("coop",
+    False)."""
+    method, sep, _ = variant.partition(SEPT_SUFFIX)
+    return method, bool(sep)
+
+
+def variant_overrides(variant: str) -> dict[str, Any]:
+    """The nested overrides of a variant: its method, SEPT on or off, and for a ``-frozen``
+    variant ``sept.neighbour_space = frozen`` (a plain ``+sept`` variant leaves the reading to the
+    sweep's ``--set``)."""
+    method, sept = parse_variant(variant)
+    overrides: dict[str, Any] = {"method": {"name": method}, "sept": {"enabled": sept}}
+    suffix = variant.partition(SEPT_SUFFIX)[2]
+    spaces = {v: k for k, v in SPACE_SUFFIXES.items()}
+    if suffix not in spaces:
+        raise ConfigError(f"variant {variant!r}: unknown SEPT reading {suffix!r}")
+    if suffix:
+        overrides["sept"]["neighbour_space"] = spaces[suffix]
+    return overrides
 
 
 def table_dataset(cfg: TrialConfig) -> str:
@@ -133,10 +151,7 @@ def b2n_grid(
     folds: Sequence[int] | None = None,
 ) -> list[GridTrial]:
     """Every (dataset, fold, seed, variant); a variant is a method name, ``+sept`` for SEPT."""
-    rows = []
-    for variant in variants:
-        method, sept = parse_variant(variant)
-        rows.append((variant, {"method": {"name": method}, "sept": {"enabled": sept}}))
+    rows = [(variant, variant_overrides(variant)) for variant in variants]
     return labelled_grid(rows, datasets, seeds, data_root, base, preset, folds)
 
 

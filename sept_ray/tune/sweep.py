@@ -62,6 +62,7 @@ class SweepResult:
     table_files: list[Path]
     failed: list[tuple[str, str]] = field(default_factory=list)
     wall_seconds: float = 0.0
+    score_rules: tuple[str, ...] = ()  # the trials' train.report_epoch values
 
 
 def absolute(path: str) -> str:
@@ -436,7 +437,8 @@ def run_sweep(spec: SweepSpec, resume: Path | None = None) -> SweepResult:
         outcomes, failed = collect(tuner.fit(), trials)
         planned = Counter((t.row, table_dataset(t.config)) for t in trials)
         table = aggregate([o.score for o in outcomes], planned) if outcomes else []
-        table_files = write_tables(table, run_dir, spec.table_stem) if table else []
+        rules = tuple(sorted({t.config.train.report_epoch for t in trials}))
+        table_files = write_tables(table, run_dir, spec.table_stem, rules) if table else []
         client = MlflowClient(session.uri)
         for path in table_files:
             client.log_artifact(session.parent_id, str(path))
@@ -454,6 +456,7 @@ def run_sweep(spec: SweepSpec, resume: Path | None = None) -> SweepResult:
         table_files=table_files,
         failed=failed,
         wall_seconds=time.monotonic() - started,
+        score_rules=rules,
     )
 
 

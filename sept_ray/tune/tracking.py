@@ -6,7 +6,9 @@ metrics = every evaluation with ``step = epoch`` (the latest ``base``, ``new`` a
 trial's score: a search trial logs its mean over datasets at a last step), then the trial's summary
 (and, with SEPT, ``n_neighbors``: the N used); tags =
 dataset, protocol, variant, git commit, the node it ran on and the hashes of backbone weights, dataset manifest and neighbour bank;
-artifacts = the trial folder's files (with SEPT: the bank used, ``neighbour_bank.json``).
+artifacts = the trial folder's files (with SEPT: the bank used, ``neighbour_bank.json``); dataset
+inputs = the dataset folders it read (name, manifest hash, fold, clip counts). Experiments are
+tagged as model development, so MLflow's UI shows them as training runs.
 """
 
 from __future__ import annotations
@@ -16,17 +18,23 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from mlflow.entities import Metric, Param, RunTag
+from mlflow.entities import Dataset, DatasetInput, InputTag, Metric, Param, RunTag
 from mlflow.exceptions import MlflowException
 from mlflow.protos.databricks_pb2 import RESOURCE_ALREADY_EXISTS, ErrorCode
 from mlflow.tracking import MlflowClient
-from mlflow.utils.mlflow_tags import MLFLOW_PARENT_RUN_ID
+from mlflow.utils.mlflow_tags import MLFLOW_DATASET_CONTEXT, MLFLOW_PARENT_RUN_ID
 from ray.tune import Callback
 
 from sept_ray.config import TrialConfig, flatten
 
-EPOCH_METRICS = ("loss", "ce", "se", "base", "new", "H", "seconds")
+EPOCH_METRICS = ("loss", "ce", "se", "se_intra", "se_inter", "base", "new", "H", "seconds")
+DIAGNOSTIC_PREFIX = "diag_"  # SEPT's hinge diagnostics, per evaluation
 FINAL_METRICS = (
+    "report_epoch",
+    "base_last",
+    "new_last",
+    "H_last",
+    "diag_seconds",
     "train_seconds",
     "n_params",
     "infer_ms",
@@ -37,6 +45,8 @@ FINAL_METRICS = (
 )
 SCORE_METRICS = ("base", "new", "H")
 MAX_PARAM_CHARS = 6000
+EXPERIMENT_KIND_TAG = "mlflow.experimentKind"
+EXPERIMENT_KIND = "custom_model_development"  # the UI opens the experiment as model training
 
 
 def git_commit() -> str:
@@ -72,7 +82,15 @@ def default_tracking_uri(results_dir: Path) -> str:
 
 
 def ensure_experiment(client: MlflowClient, name: str, artifact_root: Path | None) -> str:
-    """The id of experiment ``name``, created (artifacts under ``artifact_root``) if absent."""
+    """The id of experiment ``name``, created (artifacts under ``artifact_root``) if absent, and
+    tagged as model development (``mlflow.experimentKind``), so MLflow's UI opens its runs as
+    training runs."""
+    experiment_id = existing_or_new_experiment(client, name, artifact_root)
+    client.set_experiment_tag(experiment_id, EXPERIMENT_KIND_TAG, EXPERIMENT_KIND)
+    return experiment_id
+
+
+def existing_or_new_experiment(client: MlflowClient, name: str, artifact_root: Path | None) -> str:
     found = client.get_experiment_by_name(name)
     if found is not None:
         return found.experiment_id
@@ -83,6 +101,20 @@ def ensure_experiment(client: MlflowClient, name: str, artifact_root: Path | Non
         if exc.error_code != ErrorCode.Name(RESOURCE_ALREADY_EXISTS):
             raise
         return client.get_experiment_by_name(name).experiment_id
+
+
+def dataset_input(entry: dict[str, Any]) -> DatasetInput:
+    """An MLflow dataset input of one entry of a trial's ``metrics.json`` ``datasets`` (the
+    dataset folder's name, its manifest hash as digest, the folder as source, its fold, classes
+    and clip counts as profile; context ``train`` or ``eval``)."""
+    dataset = Dataset(
+        name=entry["name"],
+        digest=entry["digest"][:32],
+        source_type="local",
+        source=json.dumps({"uri": entry["source"]}),
+        profile=json.dumps(entry["profile"]),
+    )
+    return DatasetInput(dataset, tags=[InputTag(MLFLOW_DATASET_CONTEXT, entry["context"])])
 
 
 def trial_params(point: dict[str, Any], overrides: dict[str, Any]) -> list[Param]:
@@ -200,7 +232,7 @@ class MlflowTracker(Callback):
         stamp = int(result.get("timestamp", 0) * 1000)
         if result.get("final"):
             step = 0
-            extra = [n for n in result if n.startswith("H_")]
+            extra = [n for n in result if n.startswith("H_") and n not in FINAL_METRICS]
             names = (*FINAL_METRICS, *extra)
             # the trial's score as the latest base/new/H: a b2n trial's is its last epoch's,
             # already logged; a search trial's (the mean over its datasets) comes at a later step
@@ -220,7 +252,8 @@ class MlflowTracker(Callback):
                     run_id, "sept.resumed_from_epoch", str(int(result["resumed_from_epoch"]))
                 )
         else:
-            names, step = EPOCH_METRICS, int(result["epoch"])
+            diagnostics = [n for n in result if n.startswith(DIAGNOSTIC_PREFIX)]
+            names, step = (*EPOCH_METRICS, *diagnostics), int(result["epoch"])
             self.last_step[trial.trial_id] = step
             if step <= self.logged_step.get(run_id, -1):
                 return  # an earlier attempt logged this epoch (trials are seeded: same numbers)
@@ -240,10 +273,14 @@ class MlflowTracker(Callback):
         out_dir = Path(last.get("output_dir") or trial.config["point"]["trial"]["output_dir"])
         metrics_file = out_dir / "metrics.json"
         if metrics_file.is_file():
-            tags = json.loads(metrics_file.read_text())["tags"]
+            written = json.loads(metrics_file.read_text())
+            tags = written["tags"]
             self.client.log_batch(
                 run_id, tags=[RunTag(f"sept.{k}_hash", v) for k, v in tags.items() if v]
             )
+            inputs = [dataset_input(entry) for entry in written.get("datasets", [])]
+            if inputs:
+                self.client.log_inputs(run_id, datasets=inputs)
         if out_dir.is_dir():
             self.client.log_artifacts(run_id, str(out_dir))
         self.client.set_terminated(run_id, "FINISHED")

@@ -1,11 +1,15 @@
 """The Ray Tune function trainables: one trial of a grid, or one sampled setting of a search.
 
 :func:`train_b2n` runs one :func:`sept_ray.train.run_trial` (any protocol) and reports each
-evaluation with ``tune.report`` (``epoch``, ``base``, ``new``, ``H``, losses) and a checkpoint of
+evaluation with ``tune.report`` (``epoch``, ``base``, ``new``, ``H``, losses, SEPT's diagnostics
+``diag_*``) and a checkpoint of
 the training state after it (:mod:`sept_ray.train_state`): a retried or resumed trial continues
 after its last checkpoint instead of starting again (a search trial too, skipping the datasets it
-finished). A last report with ``final = 1`` adds the
-trial's summary (parameters, times, memory) and its ``output_dir``.
+finished). A last report with ``final = 1`` holds the trial's score (the epoch
+``train.report_epoch`` picks: ``base``, ``new``, ``H``, ``report_epoch``; the last epoch's as
+``*_last``), its summary (parameters, times, memory) and its ``output_dir``. Under
+``min_train_loss`` its ``epoch`` is one past the last, so a tracker logs the score as the latest
+value after the per-epoch curve.
 :func:`train_search` scores one sampled setting on the val protocol of every dataset of the
 search and reports the mean over datasets (``H``, the objective) and each dataset's ``H_<name>``.
 Trials never embed audio: the sweep filled the cache before they start.
@@ -36,9 +40,10 @@ SEARCH_PROGRESS = "search.json"  # in a search trial's checkpoint, beside the tr
 
 
 def epoch_report(metrics: EpochMetrics) -> dict[str, float]:
-    """Tune metrics of one evaluation (accuracies in percent)."""
+    """Tune metrics of one evaluation (accuracies in percent; diagnostics flattened in)."""
     values = asdict(metrics)
     values["H"] = values.pop("h")
+    values.update(values.pop("diagnostics"))
     values["final"] = 0
     return values
 
@@ -92,8 +97,10 @@ def train_b2n(config: dict[str, Any]) -> None:
         with checkpoint.as_directory() as folder:
             resumed_from = saved_epoch(Path(folder))
             result = run_trial(cfg, on_epoch, embed_missing=False, resume_from=Path(folder))
-    final = epoch_report(result.history[-1])
+    final = epoch_report(result.last)
     final.update(result.summary())
+    if cfg.train.report_epoch != "last":
+        final["epoch"] = result.last.epoch + 1
     final["final"] = 1
     final["resumed_from_epoch"] = resumed_from  # 0: this attempt trained from the start
     final["output_dir"] = str(result.output_dir)
@@ -154,7 +161,7 @@ def train_search(config: dict[str, Any]) -> None:
         "epoch": len(datasets) * (cfg.train.epochs + 1),
         "base": statistics.fmean(s[0] for s in scores.values()),
         "new": statistics.fmean(s[1] for s in scores.values()),
-        "H": statistics.fmean(s[2] for s in scores.values()),  # mean of per-dataset H (SPEC §2)
+        "H": statistics.fmean(s[2] for s in scores.values()),  # mean of per-dataset H
         "train_seconds": seconds,
         "final": 1,
         "resumed_from_epoch": resumed_from,  # a step: epochs count on across datasets

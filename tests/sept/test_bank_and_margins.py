@@ -88,7 +88,7 @@ def test_expansion_trains_the_prompt_through_neighbours(small_alm):
     cfg = SeptConfig(enabled=True, n_neighbors=2, lam=0.5)
     sept = SemanticExpansion.build(learner, cfg, bank, "D", ["dog", "rain"], "A {}.")
     repeated = SemanticExpansion.build(learner, cfg, bank, "D", ["dog", "rain"], "Audio of {}.")
-    assert repeated.templates.count("Audio of {}.") == 2  # SPEC: 6 generic + the dataset's own
+    assert repeated.templates.count("Audio of {}.") == 2  # 6 generic + the dataset's own
     assert sept.neighbours == [["puppy", "wolf"], ["drizzle", "storm"]]
     assert len(sept.templates) == 7 and sept.templates[-1] == "A {}."
     assert sept.margins.shape == (2, 2, 2)

@@ -1,4 +1,4 @@
-"""L_se against a direct loop-by-loop evaluation of SPEC §3's formulas."""
+"""L_se against a direct loop-by-loop evaluation of the formulas of docs/METHOD.md."""
 
 import itertools
 

@@ -201,6 +201,26 @@ def test_runs_hold_params_metrics_artifacts_and_consistent_h(sweep, tmp_path):
     ):
         assert coop.data.tags[tag]
     assert coop.data.metrics["n_neighbors"] == 3  # the N the trial used
+    # the demo preset reports the last epoch, and says so
+    assert params["train.report_epoch"] == "last" and coop.data.metrics["report_epoch"] == 2
+    assert coop.data.metrics["H_last"] == coop.data.metrics["H"]
+    # SEPT's diagnostics: base classes in every epoch's steps, new classes at the last epoch
+    assert [m.step for m in client.get_metric_history(coop.info.run_id, "diag_base_drift")] == [
+        1,
+        2,
+    ]
+    assert [m.step for m in client.get_metric_history(coop.info.run_id, "diag_new_drift")] == [2]
+    assert 0 <= coop.data.metrics["diag_new_intra_active"] <= 1
+    assert [m.step for m in client.get_metric_history(coop.info.run_id, "se_intra")] == [1, 2]
+    # the UI shows model training, and what the trial read
+    experiment = client.get_experiment(coop.info.experiment_id)
+    assert experiment.tags["mlflow.experimentKind"] == "custom_model_development"
+    (read,) = coop.inputs.dataset_inputs
+    assert read.dataset.name == coop.data.tags["sept.dataset"]
+    assert read.dataset.digest == coop.data.tags["sept.dataset_manifest_hash"][:32]
+    assert [t.value for t in read.tags] == ["train"]
+    profile = json.loads(read.dataset.profile)
+    assert profile["train_clips"] == 2 * 4 and profile["new_classes"] == 2
     bank_file = client.download_artifacts(coop.info.run_id, "neighbour_bank.json", str(tmp_path))
     used = load_bank(bank_file)  # the bank itself, as the trial read it
     assert used.content_hash == coop.data.tags["sept.neighbour_bank_hash"]

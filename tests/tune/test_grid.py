@@ -2,7 +2,7 @@ import pytest
 
 from sept_ray.config import ConfigError
 from sept_ray.tune.cli import parse_overrides
-from sept_ray.tune.grid import b2n_grid, parse_variant, variants
+from sept_ray.tune.grid import b2n_grid, parse_variant, variant_overrides, variants
 
 from conftest import write_tone_dataset
 
@@ -11,6 +11,19 @@ def test_variants():
     assert variants(["zeroshot", "coop"], "both") == ["zeroshot", "coop", "coop+sept"]
     assert variants(["coop"], "on") == ["coop+sept"]
     assert parse_variant("coop+sept") == ("coop", True) and parse_variant("coop") == ("coop", False)
+    assert variants(["zeroshot", "coop"], "on", ["learned", "frozen"]) == [
+        "zeroshot",
+        "coop+sept",
+        "coop+sept-frozen",
+    ]
+    assert parse_variant("coop+sept-frozen") == ("coop", True)
+    assert variant_overrides("coop+sept-frozen") == {
+        "method": {"name": "coop"},
+        "sept": {"enabled": True, "neighbour_space": "frozen"},
+    }
+    assert variant_overrides("coop+sept") == {"method": {"name": "coop"}, "sept": {"enabled": True}}
+    with pytest.raises(ConfigError, match="variant 'coop\\+sept-odd': unknown SEPT reading"):
+        variant_overrides("coop+sept-odd")
 
 
 def test_grid_covers_datasets_folds_seeds_variants(tmp_path):
@@ -127,3 +140,14 @@ def test_xd_grid_and_its_cache_jobs(tmp_path):
         parse_pair("Tones")
     with pytest.raises(ValueError, match="Missing: dataset folder not found"):
         xd_grid([("Tones", "Missing")], ["coop"], [0], tmp_path)
+
+
+def test_a_plain_sept_variant_takes_the_sweeps_neighbour_space(tmp_path):
+    write_tone_dataset(tmp_path, "Tones", ["a", "b"], 2, 1)
+    names = ["coop+sept", "coop+sept-frozen"]
+    trials = b2n_grid(["Tones"], names, [0], tmp_path)
+    assert [t.config.sept.neighbour_space for t in trials] == ["learned", "frozen"]
+    frozen = {"sept": {"neighbour_space": "frozen"}}
+    trials = b2n_grid(["Tones"], names, [0], tmp_path, base=frozen)
+    assert [t.config.sept.neighbour_space for t in trials] == ["frozen", "frozen"]
+    assert [t.row for t in trials] == names

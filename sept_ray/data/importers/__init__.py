@@ -1,4 +1,4 @@
-"""Importers from each official distribution's native layout to the PALM layout (SPEC §6).
+"""Importers from each official distribution's native layout to the PALM layout (docs/DATASETS.md).
 
 One file per dataset (or family) registers its importer in :data:`IMPORTERS` under the PALM name;
 :func:`import_dataset` runs one and writes ``<out_root>/<name>/`` with the shared writer.

@@ -1,4 +1,4 @@
-"""Write an :class:`ImportPlan` as a dataset folder in the PALM layout (SPEC §6).
+"""Write an :class:`ImportPlan` as a dataset folder in the PALM layout (docs/DATASETS.md).
 
 ``<out_root>/<name>/audios/...`` (the native files, hard-linked, copied or symlinked, never
 re-encoded), ``train.csv``/``test.csv`` (columns ``path,classname``) and, for multi-fold sets,

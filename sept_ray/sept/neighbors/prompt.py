@@ -1,6 +1,6 @@
 """The versioned prompt that asks an LLM for a class's neighbours, and the reader of its answer.
 
-A neighbour (SPEC §3) is a short phrase for a related sound concept: what a listener would hear or
+A neighbour (docs/METHOD.md, "Neighbour banks") is a short phrase for a related sound concept: what a listener would hear or
 call a sound like the class (related sources, synonyms, acoustic variants), in plain words a text
 encoder understands. The answer is a JSON object ``{"neighbours": [phrase, ...]}``; servers that
 support structured output are held to :func:`answer_schema`. Change the wording only together with

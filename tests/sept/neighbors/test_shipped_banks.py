@@ -9,7 +9,7 @@ from sept_ray.data.synth.world import BUILTIN_DATASETS
 from sept_ray.sept.bank import BankError, load_bank, shipped_banks
 from sept_ray.sept.neighbors.validate import bank_problems, class_key
 
-PAPER_CLASSES = {  # SPEC §6, reference/classes.json: sorted class names as in the PALM CSVs
+PAPER_CLASSES = {  # docs/DATASETS.md: sorted class names as in the PALM CSVs
     "Beijing-Opera": ["bangu", "daluo", "naobo", "xiaoluo"],
     "CREMA-D": ["anger", "disgust", "fear", "happy", "neutral", "sad"],
     "ESC50": ["airplane", "breathing", "brushing teeth", "can opening", "car horn", "cat",
