@@ -10,6 +10,7 @@ method it trains.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import time
@@ -54,7 +55,7 @@ class EpochMetrics:
     ``loss``, ``ce``, ``se`` (lambda-free L_se), ``se_intra`` and ``se_inter`` (its two terms as
     trained) are means over the epoch's steps; ``diagnostics``: SEPT's hinge diagnostics at this
     evaluation (``diag_<base|new>_<stat>``, :mod:`sept_ray.sept.diagnostics`), empty without a
-    neighbour bank or with ``train.diagnostics`` off."""
+    neighbour bank or with ``train.diagnostics_every = 0``."""
 
     epoch: int
     loss: float
@@ -106,7 +107,7 @@ class TrialResult:
     tags: dict[str, str] = field(default_factory=dict)
     datasets: list[dict] = field(default_factory=list)  # what it read: dataset_inputs(...)
     n_neighbors: int = 0  # N neighbours per class SEPT used (0: no SEPT)
-    diag_seconds: float = 0.0  # time spent on hinge diagnostics (inside train_seconds)
+    diag_seconds: float = 0.0  # spent on hinge diagnostics: preparing them, and measuring
 
     def summary(self) -> dict[str, float]:
         """Flat final metrics, for trackers (inference times in ms per clip): the reported
@@ -365,11 +366,14 @@ def fit(
 
 def dataset_inputs(task: TrialTask, manifest: str, unseen_manifest: str) -> list[dict]:
     """What a trial trained and was scored on, one entry per dataset folder it read (its MLflow
-    dataset inputs): ``name``, ``context`` (``train``, or ``eval`` for an xd target), ``digest``
-    (the dataset manifest's hash), ``source`` (the folder) and ``profile`` (fold, classes and clip
-    counts)."""
+    dataset inputs): ``name`` (``<dataset> fold <k>``), ``context`` (``train``, or ``eval`` for an
+    xd target), ``source`` (the folder), ``profile`` (the dataset manifest's hash, protocol, fold,
+    classes and clip counts) and ``digest`` (a hash of the profile and the clips read: MLflow
+    keeps one record per name and digest, so two trials share one only when they read the same
+    clips)."""
     seen, unseen = task.seen, task.unseen
     profile = {
+        "manifest": manifest,
         "protocol": task.protocol,
         "fold": task.split.fold,
         "train_classes": len(task.train_classes),
@@ -377,16 +381,28 @@ def dataset_inputs(task: TrialTask, manifest: str, unseen_manifest: str) -> list
         f"{seen.name}_classes": len(seen.classes),
         f"{seen.name}_clips": len(seen.clips),
     }
-    entry = {"name": task.split.name, "context": "train", "digest": manifest}
-    inputs = [{**entry, "source": str(task.split.root), "profile": profile}]
-    unseen_profile = {f"{unseen.name}_classes": len(unseen.classes)}
-    unseen_profile[f"{unseen.name}_clips"] = len(unseen.clips)
+    clips = sorted(task.clips_read())
+    unseen_profile = {
+        f"{unseen.name}_classes": len(unseen.classes),
+        f"{unseen.name}_clips": len(unseen.clips),
+    }
+    inputs = [("train", task.split.name, task.split.fold, task.split.root, profile, clips)]
     if unseen.dataset == task.split.name:
         profile.update(unseen_profile)
     else:
-        entry = {"name": unseen.dataset, "context": "eval", "digest": unseen_manifest}
-        inputs.append({**entry, "source": str(unseen.root), "profile": unseen_profile})
-    return inputs
+        unseen_profile = {"manifest": unseen_manifest, **unseen_profile}
+        target = sorted(c.path for c in unseen.clips)
+        inputs.append(("eval", unseen.dataset, None, unseen.root, unseen_profile, target))
+    return [
+        {
+            "name": name if fold is None else f"{name} fold {fold}",
+            "context": context,
+            "source": str(root),
+            "profile": values,
+            "digest": hashlib.sha256(json.dumps([values, read]).encode()).hexdigest()[:32],
+        }
+        for context, name, fold, root, values, read in inputs
+    ]
 
 
 def diagnostic_probes(

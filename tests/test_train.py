@@ -250,4 +250,9 @@ def test_a_min_train_loss_trial_reports_that_epoch_and_the_last(tmp_path, tone_r
     written = json.loads((result.output_dir / "metrics.json").read_text())
     assert written["final"]["report_epoch"] == best
     (read,) = written["datasets"]
-    assert (read["name"], read["context"], read["profile"]["train_clips"]) == ("Tones", "train", 8)
+    assert (read["name"], read["context"], read["profile"]["train_clips"]) == (
+        "Tones fold 1",
+        "train",
+        8,
+    )
+    assert read["profile"]["manifest"] == result.tags["dataset_manifest"]

@@ -73,7 +73,7 @@ class GroupProbe:
     frozen: torch.Tensor | None
     margins: torch.Tensor
     zeroshot: torch.Tensor
-    seconds: float = 0.0  # spent measuring, in all
+    seconds: float = 0.0  # spent preparing and measuring, in all
 
     @classmethod
     def build(
@@ -91,6 +91,7 @@ class GroupProbe:
         """A probe of ``classes`` of ``dataset`` with the first ``cfg.n_neighbors`` phrases of
         each; ``expansion`` (the trial's SEPT, over these same classes) lends its neighbours and
         margins instead of computing them again."""
+        tic = time.perf_counter()
         backbone = learner.backbone
         zeroshot = backbone.encode_text([template.format(c) for c in classes])
         if expansion is not None:
@@ -109,7 +110,9 @@ class GroupProbe:
                 owners = [c for c, row in zip(classes, neighbours, strict=True) for _ in row]
                 prompts = learner.prompts([p for row in neighbours for p in row], owners=owners)
             margins = space.margins
-        return cls(name, class_prompts, prompts, frozen, margins * cfg.margin_scale, zeroshot)
+        scaled = margins * cfg.margin_scale
+        built = time.perf_counter() - tic
+        return cls(name, class_prompts, prompts, frozen, scaled, zeroshot, seconds=built)
 
     @torch.no_grad()
     def measure(self, learner: PromptLearner) -> dict[str, float]:

@@ -25,6 +25,7 @@ from sept_ray.tune.sweep import (
     log_to_parent,
     run_sweep,
 )
+from sept_ray.tune.tracking import experiment_url
 
 
 def study_parser(doc: str) -> argparse.ArgumentParser:
@@ -367,10 +368,11 @@ def report(result: SweepResult, extra_files: list[Path] = ()) -> int:
     files = [*result.table_files, *extra_files]
     print(f"tables: {', '.join(str(p) for p in files)}")
     print(f"trial folders: {result.run_dir / 'trials'}")
+    page = experiment_url(result.mlflow_uri, result.experiment_id)
     if result.mlflow_uri.startswith(("http://", "https://")):
-        print(f"MLflow: {result.mlflow_uri}")
+        print(f"MLflow: {page}")
     else:
-        print(f"MLflow: mlflow ui --backend-store-uri {result.mlflow_uri}")
+        print(f"MLflow: mlflow ui --backend-store-uri {result.mlflow_uri}, then open {page}")
     built = write_report(result.mlflow_uri, result.experiment, result.parent_run_id, result.run_dir)
     return 1 if result.failed or built else 0
 

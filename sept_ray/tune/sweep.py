@@ -63,6 +63,7 @@ class SweepResult:
     failed: list[tuple[str, str]] = field(default_factory=list)
     wall_seconds: float = 0.0
     score_rules: tuple[str, ...] = ()  # the trials' train.report_epoch values
+    experiment_id: str = ""
 
 
 def absolute(path: str) -> str:
@@ -457,6 +458,7 @@ def run_sweep(spec: SweepSpec, resume: Path | None = None) -> SweepResult:
         failed=failed,
         wall_seconds=time.monotonic() - started,
         score_rules=rules,
+        experiment_id=session.experiment_id,
     )
 
 

@@ -46,7 +46,8 @@ FINAL_METRICS = (
 SCORE_METRICS = ("base", "new", "H")
 MAX_PARAM_CHARS = 6000
 EXPERIMENT_KIND_TAG = "mlflow.experimentKind"
-EXPERIMENT_KIND = "custom_model_development"  # the UI opens the experiment as model training
+EXPERIMENT_KIND = "custom_model_development"  # the experiment is model training, not GenAI
+LOCAL_UI = "http://127.0.0.1:5000"  # where `mlflow ui` serves by default
 
 
 def git_commit() -> str:
@@ -90,6 +91,14 @@ def ensure_experiment(client: MlflowClient, name: str, artifact_root: Path | Non
     return experiment_id
 
 
+def experiment_url(tracking_uri: str, experiment_id: str) -> str:
+    """The MLflow UI page of an experiment, in its model-training view (MLflow 3's UI opens in
+    its GenAI view unless the URL, or the user's last choice, says ``machine_learning``): on the
+    tracking server itself, or on ``mlflow ui``'s default address for a local store."""
+    base = tracking_uri if tracking_uri.startswith(("http://", "https://")) else LOCAL_UI
+    return f"{base.rstrip('/')}/#/experiments/{experiment_id}/runs?workflowType=machine_learning"
+
+
 def existing_or_new_experiment(client: MlflowClient, name: str, artifact_root: Path | None) -> str:
     found = client.get_experiment_by_name(name)
     if found is not None:
@@ -104,12 +113,12 @@ def existing_or_new_experiment(client: MlflowClient, name: str, artifact_root: P
 
 
 def dataset_input(entry: dict[str, Any]) -> DatasetInput:
-    """An MLflow dataset input of one entry of a trial's ``metrics.json`` ``datasets`` (the
-    dataset folder's name, its manifest hash as digest, the folder as source, its fold, classes
-    and clip counts as profile; context ``train`` or ``eval``)."""
+    """An MLflow dataset input of one entry of a trial's ``metrics.json`` ``datasets``
+    (:func:`sept_ray.train.dataset_inputs`): its name, digest, folder as source, profile (the
+    manifest's hash, fold, class and clip counts) and context (``train`` or ``eval``)."""
     dataset = Dataset(
         name=entry["name"],
-        digest=entry["digest"][:32],
+        digest=entry["digest"],
         source_type="local",
         source=json.dumps({"uri": entry["source"]}),
         profile=json.dumps(entry["profile"]),

@@ -22,6 +22,7 @@ from mlflow.tracking import MlflowClient
 from mlflow.utils.mlflow_tags import MLFLOW_PARENT_RUN_ID
 from mlflow_server import launch_mlflow
 
+from sept_ray.tune.tracking import experiment_url
 from sweeps import b2n
 
 from conftest import write_bank, write_tone_dataset
@@ -103,14 +104,15 @@ def swept(tmp_path_factory, small_weights):
 def test_the_mlflow_ui_shows_the_sweep_and_a_trials_metrics(chromium, swept):
     server, experiment_id, parent, children, _ = swept
     page = chromium.new_page(viewport={"width": 1400, "height": 1000})
-    page.goto(f"{server.uri}/#/experiments/{experiment_id}/runs")
+    page.goto(experiment_url(server.uri, experiment_id))  # the link the sweep prints
     page.get_by_text(parent.info.run_name).first.wait_for(timeout=WAIT_MS)
     page.get_by_text(f"{1 + len(children)} matching runs").wait_for(timeout=WAIT_MS)
     assert EXPERIMENT in page.inner_text("body")
     page.screenshot(path=str(screenshots() / "mlflow_experiment.png"))
 
     trial = next(r for r in children if r.data.tags["sept.variant"] == "coop+sept")
-    page.goto(f"{server.uri}/#/experiments/{experiment_id}/runs/{trial.info.run_id}")
+    view = "?workflowType=machine_learning"  # as the printed link (the URL alone decides)
+    page.goto(f"{server.uri}/#/experiments/{experiment_id}/runs/{trial.info.run_id}{view}")
     page.get_by_text(trial.info.run_name).first.wait_for(timeout=WAIT_MS)
     page.get_by_text("train_seconds").first.wait_for(timeout=WAIT_MS)
     body = page.inner_text("body")
@@ -122,6 +124,10 @@ def test_the_mlflow_ui_shows_the_sweep_and_a_trials_metrics(chromium, swept):
     for name in ("base", "new", "H", "n_neighbors", "train_seconds"):
         assert shown[name] == pytest.approx(trial.data.metrics[name], rel=1e-6), name
     assert parent.info.run_name in body  # the trial's parent run
+    # a training run, and what it trained and was scored on: "Tones (<manifest hash>) Train"
+    (read,) = trial.inputs.dataset_inputs
+    assert f"{read.dataset.name} ({read.dataset.digest})" in body
+    assert "Evaluation runs" not in body and "Model registry" in body  # the training view
     page.screenshot(path=str(screenshots() / "mlflow_trial_run.png"), full_page=True)
 
     page.goto(f"{server.uri}/#/experiments/{experiment_id}/runs/{parent.info.run_id}/artifacts")
@@ -136,7 +142,8 @@ def test_the_html_report_shows_its_tables_and_figures(chromium, swept):
     page = chromium.new_page(viewport={"width": 1300, "height": 900})
     page.goto(report.as_uri())
     page.get_by_role("heading", name=f"sept_ray report: {EXPERIMENT} (b2n)").wait_for()
-    for heading in ("Average over 1 dataset", "Tones", "Base vs New", "Training curves"):
+    headings = ("Average over 1 dataset", "Tones", "Base vs New", "Training curves")
+    for heading in (*headings, "SEPT diagnostics"):
         assert page.get_by_role("heading", name=heading, exact=True).is_visible()
     table = page.locator("table").first
     assert table.is_visible()
@@ -144,11 +151,11 @@ def test_the_html_report_shows_its_tables_and_figures(chromium, swept):
     trial = next(r for r in children if r.data.tags["sept.variant"] == "coop+sept")
     assert f"{trial.data.metrics['H']:.2f}" in cells and "not comparable" in cells
     images = page.locator("img")
-    assert images.count() == 4  # Base vs New, t-SNE, per-class accuracy, curves
+    assert images.count() == 5  # Base vs New, t-SNE, per-class accuracy, curves, diagnostics
     loaded = page.evaluate(
         "Array.from(document.images).map(i => i.complete && i.naturalWidth > 100)"
     )
-    assert loaded == [True] * 4
+    assert loaded == [True] * 5
     for index in range(images.count()):
         assert images.nth(index).is_visible()
     assert parent.info.run_id in page.inner_text("body")

@@ -216,11 +216,26 @@ def test_runs_hold_params_metrics_artifacts_and_consistent_h(sweep, tmp_path):
     experiment = client.get_experiment(coop.info.experiment_id)
     assert experiment.tags["mlflow.experimentKind"] == "custom_model_development"
     (read,) = coop.inputs.dataset_inputs
-    assert read.dataset.name == coop.data.tags["sept.dataset"]
-    assert read.dataset.digest == coop.data.tags["sept.dataset_manifest_hash"][:32]
     assert [t.value for t in read.tags] == ["train"]
     profile = json.loads(read.dataset.profile)
-    assert profile["train_clips"] == 2 * 4 and profile["new_classes"] == 2
+    assert profile["manifest"] == coop.data.tags["sept.dataset_manifest_hash"]
+    split_file = client.download_artifacts(coop.info.run_id, "split.json", str(tmp_path))
+    split = json.loads(Path(split_file).read_text())
+    assert profile["fold"] == split["fold"] and profile["train_clips"] == len(split["train_clips"])
+    assert profile["new_classes"] == len(split["new"])
+    assert profile["new_clips"] == len(split["scored"]["new"]["clips"])
+    assert read.dataset.name == f"{coop.data.tags['sept.dataset']} fold {split['fold']}"
+    # MLflow keeps one record per (name, digest): trials share one only when they read the
+    # same clips (every variant of a dataset, fold and seed), never across folds or seeds
+    records = {
+        (r.inputs.dataset_inputs[0].dataset.name, r.inputs.dataset_inputs[0].dataset.digest)
+        for r in children
+    }
+    points = {(r.data.params["data.name"], r.data.params["data.fold"]) for r in children}
+    assert len(records) == len(points) == 3
+    for run in children:
+        (only,) = run.inputs.dataset_inputs
+        assert json.loads(only.dataset.profile)["fold"] == int(run.data.params["data.fold"])
     bank_file = client.download_artifacts(coop.info.run_id, "neighbour_bank.json", str(tmp_path))
     used = load_bank(bank_file)  # the bank itself, as the trial read it
     assert used.content_hash == coop.data.tags["sept.neighbour_bank_hash"]
