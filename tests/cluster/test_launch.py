@@ -106,6 +106,11 @@ def ray_state_files(cluster_name: str) -> list[Path]:
     return [Path("/tmp/ray") / f"cluster-{cluster_name}.{ext}" for ext in ("state", "lock")]
 
 
+def ray_cli_leftovers() -> set[Path]:
+    """What the ray CLI leaves in this host's /tmp: cached configs and ssh control folders."""
+    return {*Path("/tmp").glob("ray-config-*"), *Path("/tmp").glob("ray_ssh_*")}
+
+
 @pytest.fixture(scope="module")
 def launch():
     missing = missing_prerequisites()
@@ -123,6 +128,7 @@ def launch():
     if any(p.exists() for p in state):
         pytest.fail(f"a cluster {cluster_name!r} is already known to Ray on this host: {state}")
     started = time.monotonic()
+    before = ray_cli_leftovers()
     machines = make_machines([HEAD, WORKER])
     client = machines.root / "client"
     client.mkdir()
@@ -140,6 +146,8 @@ def launch():
         for path in state:
             with contextlib.suppress(OSError):
                 path.unlink()
+        for path in ray_cli_leftovers() - before:
+            subprocess.run(["rm", "-rf", str(path)], check=False)
         print(f"machines removed; the whole launch took {time.monotonic() - started:.0f} s")
         assert not problems, problems
 
