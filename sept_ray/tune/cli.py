@@ -15,7 +15,7 @@ from sept_ray.config import PRESETS, ConfigError, deep_merge, parse_yaml, unflat
 from sept_ray.data.synth.world import BUILTIN_DATASETS, ensure_world
 from sept_ray.report import studies
 from sept_ray.tune.cache_fill import CacheFillError
-from sept_ray.tune.env_defaults import FLAG, apply_env_defaults, where_lines
+from sept_ray.tune.env_defaults import ENV, FLAG, apply_env_defaults, where_lines
 from sept_ray.tune.faults import faults_from_env
 from sept_ray.tune.grid import GridTrial
 from sept_ray.tune.sweep import (
@@ -306,7 +306,9 @@ def study_spec(
             "folds": setup.folds or "all",
             "preset": args.preset,
             "overrides": args.overrides,
-            "argv": shlex.join(stored_argv(sys.argv[1:] if argv is None else argv)),
+            "argv": shlex.join(
+                stored_argv(sys.argv[1:] if argv is None else argv) + env_folders(args)
+            ),
             **params,
         },
     )
@@ -327,6 +329,17 @@ def stored_argv(argv: list[str]) -> list[str]:
             continue
         out.append(item)
     return out
+
+
+def env_folders(args: argparse.Namespace) -> list[str]:
+    """``--results`` and ``--data-root`` as options where they came from the environment: a
+    resume re-parses the stored options, and must find the same folders wherever it runs."""
+    return [
+        word
+        for dest, flag in (("results", "--results"), ("data_root", "--data-root"))
+        if args.origins.get(dest) == ENV
+        for word in (flag, str(getattr(args, dest)))
+    ]
 
 
 def cache_gpus(args: argparse.Namespace) -> float:

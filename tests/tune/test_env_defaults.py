@@ -4,6 +4,7 @@ cluster config sets on its nodes), else the built-in defaults; its first lines s
 from __future__ import annotations
 
 import os
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -12,7 +13,7 @@ import pytest
 from mlflow.tracking import MlflowClient
 
 from sept_ray.data.synth.world import BUILTIN_DATASETS
-from sept_ray.tune.cli import parse_study_args, study_setup
+from sept_ray.tune.cli import StudySetup, parse_study_args, study_setup, study_spec
 from sept_ray.tune.env_defaults import ENV_VARS
 from sweeps import b2n
 
@@ -147,3 +148,22 @@ def test_a_sweep_with_no_options_but_the_environment_writes_and_logs_where_it_sa
     assert experiment is not None
     assert len(client.search_runs([experiment.experiment_id])) == 2  # the parent and one trial
     assert list(work.iterdir()) == []
+
+
+def test_a_sweep_stores_its_folders_from_the_environment_for_a_resume(no_env):
+    """A resume re-parses the sweep's stored options: folders taken from the environment are
+    stored as options, so it finds them wherever it runs; flags are stored as given."""
+    for var, value in CLUSTER.items():
+        no_env.setenv(var, value)
+    argv = ["--smoke-test", "--mlflow-uri", "sqlite:///y.db"]
+    args = parse(argv)
+    setup = StudySetup(["Tones"], [1], [0], args.data_root, {})
+    stored = study_spec(args, "b2n", setup, [], {}, argv).params["argv"]
+    assert stored == (
+        "--smoke-test --mlflow-uri sqlite:///y.db "
+        "--results /mnt/shared/results --data-root /mnt/shared/data"
+    )
+    for var in CLUSTER:
+        no_env.delenv(var)
+    again = parse(shlex.split(stored))
+    assert (again.results, again.data_root) == (args.results, args.data_root)
