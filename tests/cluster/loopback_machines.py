@@ -112,6 +112,7 @@ class Machines:
     root: Path
     user: str
     machines: list[Machine] = field(default_factory=list)
+    session_env: dict[str, str] = field(default_factory=dict)  # in every ssh session's environment
     made_dirs: list[Path] = field(default_factory=list)  # mount points made on the host
 
     @property
@@ -178,12 +179,13 @@ class Machines:
         return problems
 
 
-def make_machines(ips: list[str]) -> Machines:
-    """Create the user and start one machine per address (the first is the head); on any
-    failure everything made so far is removed before the error is raised."""
+def make_machines(ips: list[str], session_env: dict[str, str] | None = None) -> Machines:
+    """Create the user and start one machine per address (the first is the head), whose ssh
+    sessions get ``session_env``; on any failure everything made so far is removed before the
+    error is raised."""
     user = f"septlb{secrets.token_hex(3)}"
     root = Path(tempfile.mkdtemp(prefix="sept-machines-", dir="/var/tmp"))  # not under /tmp
-    made = Machines(root, user)
+    made = Machines(root, user, session_env=dict(session_env or {}))
     try:
         root.chmod(0o755)
         run(
@@ -232,6 +234,7 @@ def prepare(machine: Machine, made: Machines, account: pwd.struct_passwd) -> Non
     ssh.mkdir(mode=0o700)
     (ssh / "authorized_keys").write_text(Path(f"{made.key}.pub").read_text())
     (ssh / "authorized_keys").chmod(0o600)
+    (ssh / "environment").write_text("".join(f"{k}={v}\n" for k, v in made.session_env.items()))
     pip_conf = Path(
         "/root/.config/pip/pip.conf"
     )  # an offline wheel mirror, where this host has one
@@ -257,6 +260,7 @@ def prepare(machine: Machine, made: Machines, account: pwd.struct_passwd) -> Non
                 "PubkeyAuthentication yes",
                 "AuthorizedKeysFile .ssh/authorized_keys",
                 "UsePAM no",
+                "PermitUserEnvironment yes",  # ~/.ssh/environment: Machines.session_env
                 "MaxStartups 100:30:200",
                 "MaxSessions 100",
                 "LogLevel INFO",

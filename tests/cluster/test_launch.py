@@ -3,8 +3,9 @@
 The machines (``loopback_machines.py``): the head at 127.0.0.2 and a worker at 127.0.0.3, each an
 sshd in its own PID and mount namespaces with its own /tmp and home, one shared folder at
 /mnt/shared, a throwaway user with a key and passwordless sudo; on the head PostgreSQL is installed
-but stopped. The test fills in only what the yaml says to replace (head_ip, worker_ips, ssh_user,
-ssh_private_key), then, as a user would, from the repository root:
+but stopped; their ssh sessions get RAY_scheduler_spread_threshold=0 (see SPREAD). The test fills
+in only what the yaml says to replace (head_ip, worker_ips, ssh_user, ssh_private_key), then, as a
+user would, from the repository root:
 
 1. ``ray up`` (the venvs, PostgreSQL started, the MLflow server, Ray on both machines), and waits
    until the worker's Ray has joined;
@@ -47,6 +48,12 @@ SUBMIT_TIMEOUT_S = 1200
 DOWN_TIMEOUT_S = 300
 GONE_TIMEOUT_S = 90  # the workers' watchers stop Ray 20 s after the head's Ray stopped
 ALLOWED_AFTER_DOWN = {"sshd", "postgres"}
+# Each machine counts this host's 2 CPUs, and Ray packs a node before it uses the next (its
+# default scheduler_spread_threshold, 0.5): the zero-shot trial ends at once and its actor takes
+# the next trial, so all 3 trials can run on the head. With 0 (set on every machine, as the Ray
+# config environment variable that `ray start` passes to its processes) Ray places each new trial
+# on the least used node, so the trials use both machines. Nothing else changes.
+SPREAD = {"RAY_scheduler_spread_threshold": "0"}
 
 
 class Launch:
@@ -129,7 +136,7 @@ def launch():
         pytest.fail(f"a cluster {cluster_name!r} is already known to Ray on this host: {state}")
     started = time.monotonic()
     before = ray_cli_leftovers()
-    machines = make_machines([HEAD, WORKER])
+    machines = make_machines([HEAD, WORKER], session_env=SPREAD)
     client = machines.root / "client"
     client.mkdir()
     made = Launch(machines, client)
@@ -224,7 +231,8 @@ def test_every_run_is_in_the_heads_mlflow_on_postgresql(launch, submitted):
     children = [r for r in runs if MLFLOW_PARENT_RUN_ID in r.data.tags]
     assert len(parents) == 1 and len(children) == 3, launch.diagnostics()
     assert {r.info.status for r in runs} == {"FINISHED"}
-    assert {r.data.tags.get("sept.node_ip") for r in children} == {HEAD, WORKER}
+    placed = {r.info.run_name: r.data.tags.get("sept.node_ip") for r in children}
+    assert set(placed.values()) == {HEAD, WORKER}, f"{placed}\n{launch.diagnostics()}"
     # the server's backend store is the head's PostgreSQL: the runs are rows there
     count = on_head(launch, "echo OUT=$(psql -d mlflow -tAc 'SELECT count(*) FROM runs')")
     assert count == str(len(runs)), launch.diagnostics()
