@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.sept-installed
 
-.PHONY: setup demo test test-long lint
+.PHONY: setup demo test test-long test-cluster lint
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -22,6 +22,10 @@ test: setup
 
 test-long: setup
 	$(PY) -m pytest -q -m long $(ARGS)
+
+# cluster/onprem.yaml for real: ray up, ray submit, ray down on two loopback machines (root; minutes)
+test-cluster: setup
+	$(PY) -m pytest -v -s -m cluster tests/cluster/test_launch.py $(ARGS)
 
 lint: setup
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .

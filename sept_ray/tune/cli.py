@@ -15,6 +15,7 @@ from sept_ray.config import PRESETS, ConfigError, deep_merge, parse_yaml, unflat
 from sept_ray.data.synth.world import BUILTIN_DATASETS, ensure_world
 from sept_ray.report import studies
 from sept_ray.tune.cache_fill import CacheFillError
+from sept_ray.tune.env_defaults import ENV, FLAG, apply_env_defaults, where_lines
 from sept_ray.tune.faults import faults_from_env
 from sept_ray.tune.grid import SPACE_SUFFIXES, GridTrial
 from sept_ray.tune.sweep import (
@@ -116,24 +117,31 @@ def add_common_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--results",
         type=Path,
-        default=Path("results"),
-        help="results folder: trial folders, tables, cache, MLflow db (default ./results)",
+        default=None,
+        help="results folder: trial folders, tables, cache, MLflow db "
+        "(default $SEPT_RESULTS_DIR, else ./results)",
     )
     parser.add_argument(
         "--data-root",
         type=Path,
         default=None,
-        help="folder of datasets in the PALM layout; default: the built-in sound "
-        "world under <results>/data, synthesized on first use",
+        help="folder of datasets in the PALM layout (default $SEPT_DATA_ROOT, else "
+        "<results>/data); the built-in sound world is synthesized there on first use, "
+        "unless this option names the folder",
     )
     parser.add_argument("--experiment", default=None, help="MLflow experiment name")
     parser.add_argument(
         "--mlflow-uri",
-        default="",
-        help="MLflow tracking URI; default sqlite:///<results>/mlflow.db",
+        default=None,
+        help="MLflow tracking URI (default $MLFLOW_TRACKING_URI, else "
+        "sqlite:///<results>/mlflow.db)",
     )
     parser.add_argument(
-        "--ray-address", default="", help="join this Ray cluster; default: local Ray"
+        "--ray-address",
+        default=None,
+        help="join the Ray cluster at this address ('auto': the one running on this machine); "
+        "'local' starts a new one-node Ray (default $RAY_ADDRESS, else local); "
+        "a script never joins a running Ray unless one of them says so",
     )
     parser.add_argument(
         "--num-cpus", type=int, default=None, help="CPUs of a local Ray (default all)"
@@ -187,10 +195,13 @@ def add_common_args(parser: argparse.ArgumentParser) -> None:
 def parse_study_args(
     parser: argparse.ArgumentParser, argv: list[str] | None, study: str
 ) -> argparse.Namespace:
-    """Parse ``argv``; with ``--resume``, parse instead the options the sweep in that run folder
-    was started with (from its ``sweep.json``), so a resume runs exactly the same trials."""
-    args = parser.parse_args(argv)
+    """Parse ``argv``, fill unset options from the environment (:mod:`~sept_ray.tune.env_defaults`)
+    and print where results and MLflow runs go and which Ray the sweep uses; with ``--resume``,
+    parse instead the options the sweep in that run folder was started with (from its
+    ``sweep.json``), so a resume runs exactly the same trials."""
+    args = apply_env_defaults(parser.parse_args(argv))
     if args.resume is None:
+        print("\n".join(where_lines(args)), flush=True)
         return args
     if args.resume == "latest":
         experiment = args.experiment or (f"{study}-smoke" if args.smoke_test else study)
@@ -203,7 +214,11 @@ def parse_study_args(
     stored = json.loads(sweep_file.read_text())["params"]
     if stored.get("study") != study:
         raise ConfigError(f"--resume {run_dir}: a {stored.get('study')!r} sweep, not {study!r}")
-    return parser.parse_args([*shlex.split(stored["argv"]), "--resume", str(run_dir)])
+    args = apply_env_defaults(
+        parser.parse_args([*shlex.split(stored["argv"]), "--resume", str(run_dir)])
+    )
+    print("\n".join(where_lines(args, run_dir)), flush=True)
+    return args
 
 
 def parse_overrides(items: list[str]) -> dict[str, Any]:
@@ -250,11 +265,10 @@ def study_setup(
     if args.smoke_test:
         datasets, folds, seeds = datasets[:smoke_datasets], [1], seeds[:1]
         overrides = deep_merge(overrides, {"train": {"epochs": 2}})
-    data_root = args.data_root
-    if data_root is None:
-        builtin = [d for d in datasets if d in BUILTIN_DATASETS]
-        data_root = ensure_world(args.results / "data", builtin)
-    return StudySetup(datasets, folds, list(seeds), Path(data_root), overrides)
+    data_root = Path(args.data_root)
+    if args.origins["data_root"] != FLAG:  # a folder the user named is never written to
+        ensure_world(data_root, [d for d in datasets if d in BUILTIN_DATASETS])
+    return StudySetup(datasets, folds, list(seeds), data_root, overrides)
 
 
 def run_study(
@@ -305,7 +319,9 @@ def study_spec(
             "folds": setup.folds or "all",
             "preset": args.preset,
             "overrides": args.overrides,
-            "argv": shlex.join(stored_argv(sys.argv[1:] if argv is None else argv)),
+            "argv": shlex.join(
+                stored_argv(sys.argv[1:] if argv is None else argv) + env_folders(args)
+            ),
             **params,
         },
     )
@@ -326,6 +342,17 @@ def stored_argv(argv: list[str]) -> list[str]:
             continue
         out.append(item)
     return out
+
+
+def env_folders(args: argparse.Namespace) -> list[str]:
+    """``--results`` and ``--data-root`` as options where they came from the environment: a
+    resume re-parses the stored options, and must find the same folders wherever it runs."""
+    return [
+        word
+        for dest, flag in (("results", "--results"), ("data_root", "--data-root"))
+        if args.origins.get(dest) == ENV
+        for word in (flag, str(getattr(args, dest)))
+    ]
 
 
 def cache_gpus(args: argparse.Namespace) -> float:

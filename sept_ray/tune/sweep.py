@@ -38,7 +38,7 @@ class SweepSpec:
     mlflow_uri: str = ""  # empty: sqlite:///<results_dir>/mlflow.db
     cpus_per_trial: float = 1.0
     gpus_per_trial: float = 0.0  # a fraction packs several trials on one GPU
-    ray_address: str = ""  # empty: start a local Ray on this machine
+    ray_address: str = ""  # empty or "local": start a local Ray on this machine
     num_cpus: int | None = None  # CPUs of a local Ray (None: all)
     max_concurrent: int = 0  # 0: as many as resources allow
     max_failures: int = 1  # retries of a failed trial (Tune FailureConfig)
@@ -235,6 +235,7 @@ def open_session(spec: SweepSpec, resume: Path | None = None) -> SweepSession:
     from sept_ray.tune.cache_fill import cache_jobs, fill_cache
     from sept_ray.tune.local_ray import init_ray
     from sept_ray.tune.preflight import check_tracking
+    from sept_ray.tune.shared_storage import check_shared_storage
     from sept_ray.tune.tracking import default_tracking_uri, ensure_experiment, git_commit
 
     os.environ.setdefault(
@@ -260,6 +261,7 @@ def open_session(spec: SweepSpec, resume: Path | None = None) -> SweepSession:
     check_trials(trials)
     check_tracking(uri)
     init_ray(spec.ray_address, spec.num_cpus)
+    check_shared_storage(results_dir)  # several nodes: each must see the results folder
     records = fill_cache(
         cache_jobs([t.config for t in trials]), spec.cpus_per_trial, spec.cache_gpus
     )

@@ -33,6 +33,7 @@ TOKEN = "~/.ray/auth_token"
 LOOPBACK = {"127.0.0.1", "::1", "localhost"}
 ALL_INTERFACES = ("0.0.0.0", "[::]", "0/0")
 CLUSTER_DOC = ROOT / "docs" / "CLUSTER.md"
+FOLLOW_RAY = "sept_ray.tune.follow_ray"
 
 
 def load(name: str) -> dict:
@@ -73,7 +74,7 @@ def simple_commands(script: str) -> list[Command]:
     lexer.whitespace_split = True
     words, groups = [], []
     for token in lexer:
-        if token in SEPARATORS:
+        if token in SEPARATORS or (token and set(token) <= set(";&|()")):  # e.g. ");"
             groups.append(words)
             words = []
         else:
@@ -98,6 +99,8 @@ def simple_commands(script: str) -> list[Command]:
             found += simple_commands(group[group.index("-c") + 1])
         else:
             found.append(Command(env, group))
+            if group[1:3] == ["-m", FOLLOW_RAY] and "--" in group:  # and the command it runs
+                found.append(Command({}, group[group.index("--") + 1 :]))
     return found
 
 
@@ -263,12 +266,9 @@ def test_head_starts_mlflow_on_postgresql(name):
         "5000",
     )  # loopback: the driver is on the head
     assert not named(config["worker_start_ray_commands"], "mlflow", "server")
-    # MLflow starts before Ray on the head, and Ray's head is started.
+    # Ray's head is started, and MLflow with it.
     start = config["head_start_ray_commands"]
-    positions = {c.name: i for i, line in enumerate(start) for c in simple_commands(line)}
-    assert positions["mlflow"] < max(
-        i for i, line in enumerate(start) if named([line], "ray", "start")
-    )
+    assert named(start, "ray", "start") and named(start, "mlflow", "server")
 
 
 @pytest.mark.parametrize("name", CONFIGS)
@@ -435,3 +435,135 @@ def test_hadolint_flags_a_bad_dockerfile(tmp_path):
     returncode, findings = lint(bad, tmp_path)
     assert returncode != 0
     assert {"DL3006", "DL3008", "DL3002"} <= {f["code"] for f in findings}
+
+
+# --- (d) a sweep run on the cluster, and ray up / ray down ------------------------------------
+
+
+def sept_env(name: str) -> tuple[dict[str, str], dict[str, str]]:
+    """The environment a config gives (every node, the head only) to the sweeps' drivers."""
+    config = load(name)
+    if "docker" in config:
+        head = {}
+        for words in docker_option_words(config, "head_run_options"):
+            if words[0] in ("-e", "--env"):
+                key, _, value = words[1].partition("=")
+                head[key] = value
+        return env_of_docker(config), head
+
+    def exported(lines: list[str]) -> dict[str, str]:
+        found = {}
+        for command in commands(lines):
+            words = command.argv[1:] if command.name in ("printf", "echo") else []
+            for line in words:
+                for inner in simple_commands(line) if line.startswith("export ") else []:
+                    found.update(w.partition("=")[::2] for w in inner.argv[1:] if "=" in w)
+        return found
+
+    return exported(config["setup_commands"]), exported(config["head_setup_commands"])
+
+
+@pytest.mark.parametrize("name", CONFIGS)
+def test_every_node_gets_the_clusters_sweep_settings(name):
+    """RAY_ADDRESS and the results and data roots on shared storage on every node, MLflow's own
+    MLFLOW_TRACKING_URI (the head's server) where the drivers run: the variables that
+    sept_ray.tune.env_defaults reads, so a bare `ray submit <yaml> sweeps/b2n.py` uses them."""
+    from sept_ray.tune.env_defaults import ENV_VARS
+
+    every, head = sept_env(name)
+    assert every[ENV_VARS["ray_address"]] == "auto"
+    assert every[ENV_VARS["results"]] == f"{SHARED}/results"
+    assert every[ENV_VARS["data_root"]].startswith(f"{SHARED}/")
+    server = mlflow_server(load(name))
+    assert head[ENV_VARS["mlflow_uri"]] == f"http://{server.host}:{server.port}"
+    assert ENV_VARS["mlflow_uri"] not in every  # a worker's loopback has no MLflow server
+    if "docker" not in load(name):  # on-prem: the login shells source the file written
+        lines = load(name)["setup_commands"]
+        assert any("printf" in line and line.endswith("> ~/.sept_ray.env") for line in lines)
+        assert any(line.endswith("echo 'source ~/.sept_ray.env' >> ~/.bashrc") for line in lines)
+
+
+def test_onprem_ray_starts_with_each_nodes_listed_address():
+    """Both `ray start`s pass --node-ip-address: the address ssh reached the node at (the
+    provider's head_ip or worker_ips entry), never one Ray picks."""
+    config = load("onprem.yaml")
+    for key in ("head_start_ray_commands", "worker_start_ray_commands"):
+        (start,) = named(config[key], "ray", "start")
+        assert options(start.argv, "--node-ip-address").node_ip_address == "$node_ip"
+        line = next(line for line in config[key] if named([line], "ray", "start"))
+        assert "node_ip=$(echo \"$SSH_CONNECTION\" | cut -d ' ' -f 3)" in line
+
+
+@pytest.mark.parametrize("name", CONFIGS)
+def test_raising_the_open_files_limit_never_fails(name):
+    """Each start command's `ulimit -n` part, run by bash under a hard limit below 65536, prints
+    nothing and leaves the soft limit at the hard limit."""
+    config = load(name)
+    lines = [
+        line
+        for key in ("head_start_ray_commands", "worker_start_ray_commands")
+        for line in config[key]
+        if "ulimit" in line
+    ]
+    assert lines or name == "cluster.yaml"  # the containers get theirs from docker's --ulimit
+    for line in lines:
+        part = line.split(";")[0]
+        assert part.startswith("ulimit -n")
+        done = subprocess.run(
+            ["bash", "-c", f"ulimit -n 1024; {part}; ulimit -Sn"],
+            capture_output=True, text=True, timeout=30,
+        )  # fmt: skip
+        assert (done.returncode, done.stderr, done.stdout.strip()) == (0, "", "1024"), part
+        done = subprocess.run(["bash", "-c", f"{part}; ulimit -Sn"], capture_output=True, text=True)
+        assert done.stderr == "" and int(done.stdout) >= min(65536, hard_limit())
+
+
+def hard_limit() -> int:
+    import resource
+
+    hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    return 1 << 30 if hard == resource.RLIM_INFINITY else hard
+
+
+def test_onprem_starts_postgresql_when_it_is_installed_but_stopped():
+    config = load("onprem.yaml")
+    lines = config["head_setup_commands"]
+    start_at = next(
+        i for i, line in enumerate(lines) if named([line], "service", "postgresql", "start")
+    )
+    assert "pg_isready -q ||" in lines[start_at]  # only when it does not accept connections
+    psql_at = next(i for i, line in enumerate(lines) if "psql" in line)
+    install_at = next(i for i, line in enumerate(lines) if "apt-get install" in line)
+    assert install_at < start_at < psql_at
+
+
+def test_onprem_mlflow_and_worker_ray_follow_the_heads_ray():
+    """`ray down` runs `ray stop` on the head only: MLflow runs under follow_ray watching the
+    head's GCS, and every worker runs a follow_ray that runs `ray stop` once the GCS is gone."""
+    config = load("onprem.yaml")
+    (head_start,) = named(config["head_start_ray_commands"], "ray", "start")
+    port = options(head_start.argv, "--port").port
+    (mlflow,) = named(config["head_start_ray_commands"], "python", "-m", FOLLOW_RAY)
+    assert options(mlflow.argv, "--gcs").gcs == f"$node_ip:{port}"
+    assert mlflow.argv[mlflow.argv.index("--") + 1].endswith("/mlflow")
+    (worker_start,) = named(config["worker_start_ray_commands"], "ray", "start")
+    assert options(worker_start.argv, "--address").address == f"$RAY_HEAD_IP:{port}"
+    (watcher,) = named(config["worker_start_ray_commands"], "python", "-m", FOLLOW_RAY)
+    given = options(watcher.argv, "--gcs", "--on-stop", "--pid-file")
+    assert given.gcs == f"$RAY_HEAD_IP:{port}" and given.on_stop.endswith("/ray stop")
+    # a restart (ray up again) ends the old watcher before Ray is stopped and started again
+    first_kill = next(
+        i for i, line in enumerate(config["worker_start_ray_commands"]) if given.pid_file in line
+    )
+    assert first_kill < next(
+        i for i, line in enumerate(config["worker_start_ray_commands"]) if "ray stop" in line
+    )
+
+
+def test_cloud_nfs_export_names_only_the_vpc():
+    config = load("cluster.yaml")
+    (export_line,) = [line for line in config["initialization_commands"] if "exportfs" in line]
+    (echo,) = [c for c in named([export_line], "echo") if c.argv[1].startswith(SHARED)]
+    path, client = echo.argv[1].split(maxsplit=1)
+    assert path == SHARED and client.startswith("$vpc(") and "*" not in client
+    assert "vpc-ipv4-cidr-block" in export_line and '[ -n "$vpc" ]' in export_line

@@ -86,6 +86,7 @@ class Cluster:
     ports: list[int] = field(default_factory=lambda: free_ports(5))
     core: dict[int, str] = field(default_factory=dict)  # pid -> gcs_server / raylet (node)
     extra_env: dict[str, str] = field(default_factory=dict)  # e.g. Ray's health-check settings
+    worker_wrapper: list[str] = field(default_factory=list)  # runs the worker's `ray start`
     submission_id: str = ""
     submit_output: str = ""
     job: dict = field(default_factory=dict)
@@ -118,10 +119,13 @@ class Cluster:
         env.update(self.extra_env)
         return env
 
-    def ray(self, *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
-        """The venv's ``ray`` CLI with this cluster's environment (output captured, merged)."""
+    def ray(
+        self, *args: str, timeout: float = 120, wrapper: list[str] = ()
+    ) -> subprocess.CompletedProcess:
+        """The venv's ``ray`` CLI with this cluster's environment (output captured, merged),
+        run by ``wrapper`` (a command prefix) if given."""
         return subprocess.run(
-            [str(RAY), *args],
+            [*wrapper, str(RAY), *args],
             env=self.env,
             cwd=self.temp_dir,
             stdout=subprocess.PIPE,
@@ -286,6 +290,7 @@ def start_cluster(cluster: Cluster) -> None:
                 f"--node-ip-address={WORKER}",
                 f"--dashboard-agent-listen-port={worker_agent}",
                 *common,
+                wrapper=cluster.worker_wrapper,
             )
         head_output, _ = head.communicate(timeout=120)
     finally:

@@ -6,7 +6,8 @@ so the cluster cannot clash with any other Ray on the machine). The sweep is sub
 ``ray job submit`` to the head's dashboard and joins the cluster with ``--ray-address auto``. Both
 nodes share this machine's filesystem, which stands in for the shared storage of a real cluster.
 
-Checked: the job succeeds and prints its table; the four trials (1 CPU each) ran on both nodes
+Checked: the job succeeds and prints its table; it proved the results folder shared (a marker
+seen by a task on each node) before any trial; the four trials (1 CPU each) ran on both nodes
 (``sept.node_ip``) as four finished nested MLflow runs under one parent; the embedding cache was
 filled once, by one Ray task, before any trial. Teardown stops only this cluster's processes
 (``ray stop`` would stop every Ray on the machine) and checks that none are left.
@@ -90,6 +91,14 @@ def test_the_submitted_sweep_succeeds_and_prints_its_table(cluster):
     assert "AVERAGE" in cluster.logs, cluster.diagnostics()
     assert "4 trials finished, 0 failed" in cluster.logs, cluster.diagnostics()
     assert len(list(cluster.results.glob(f"{EXPERIMENT}/*/b2n_table.csv"))) == 1
+
+
+def test_the_sweep_proved_its_results_folder_shared_before_any_trial(cluster):
+    assert cluster.job.get("status") == "SUCCEEDED", cluster.summary()
+    proved = f"shared storage: all 2 nodes see {cluster.results} ({HEAD}, {WORKER})"
+    assert proved in cluster.logs, cluster.diagnostics()
+    assert cluster.logs.index(proved) < cluster.logs.index("[1/4]")
+    assert not list(cluster.results.glob(".sept-shared-check-*"))  # the marker is removed
 
 
 def test_the_trials_ran_on_both_nodes_as_finished_nested_runs_of_one_parent(cluster):
