@@ -245,7 +245,7 @@ class TrainConfig:
         },
     )
     diagnostics_every: int = field(
-        default=10,
+        default=25,
         metadata={
             "help": "SEPT's hinge diagnostics of the new classes, and of the base classes of a "
             "trial without SEPT, at evaluated epochs that are multiples of k and the last (a "

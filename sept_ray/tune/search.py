@@ -1,8 +1,9 @@
 """Optuna search of SEPT's settings on a validation objective that never sees test data.
 
 Each search trial samples λ (log scale), N (an integer up to the bank's size), the four margin
-switches, the inter constant margin and a margin scale, and scores them on the ``val`` protocol
-(:mod:`sept_ray.protocols`) of every dataset with enough base classes: the mean of per-dataset H
+switches, the inter constant margin, a margin scale and the neighbour reading, and scores them on
+the ``val`` protocol (:mod:`sept_ray.protocols`) of every dataset with enough base classes: the
+mean of per-dataset H
 on held-out training clips is the objective. ``OptunaSearch`` (seeded, its study stored in the run
 folder's ``optuna.db``) behind a concurrency limit proposes the settings. The parent MLflow run gets
 the study summary (every trial's settings and objective) and the best settings.
@@ -16,7 +17,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from sept_ray.config import ConfigError
+from sept_ray.config import NEIGHBOUR_SPACES, ConfigError
 from sept_ray.data.manifest import load_split
 from sept_ray.data.split import base_new_split
 from sept_ray.protocols import MIN_VAL_BASE_CLASSES
@@ -40,6 +41,7 @@ SEARCHED = (
     "sept.inter_margin",
     "sept.inter_const_margin",
     "sept.margin_scale",
+    "sept.neighbour_space",
 )
 LAMBDA_RANGE = (0.01, 10.0)  # log scale
 INTER_CONST_RANGE = (0.25, 2.0)  # unit-vector distances lie in [0, 2]
@@ -60,6 +62,7 @@ def search_space(bank_size: int) -> dict[str, Any]:
         "sept.inter_margin": switch,
         "sept.inter_const_margin": tune.uniform(*INTER_CONST_RANGE),
         "sept.margin_scale": tune.loguniform(*MARGIN_SCALE_RANGE),
+        "sept.neighbour_space": tune.choice(list(NEIGHBOUR_SPACES)),
     }
 
 
@@ -78,6 +81,7 @@ def optuna_distributions(bank_size: int) -> dict[str, Any]:
         "sept.inter_margin": switch,
         "sept.inter_const_margin": FloatDistribution(*INTER_CONST_RANGE),
         "sept.margin_scale": FloatDistribution(*MARGIN_SCALE_RANGE, log=True),
+        "sept.neighbour_space": CategoricalDistribution(list(NEIGHBOUR_SPACES)),
     }
 
 

@@ -69,21 +69,25 @@ def test_gradients_reach_only_the_learner_and_towers_stay_frozen(small_alm, name
     assert small_alm.weights_id == weights
 
 
+@pytest.mark.parametrize("space", ["learned", "frozen"])
 @pytest.mark.parametrize("sample", [0, 1])
 @pytest.mark.parametrize("name,options", TRAINABLE)
-def test_sept_composes_with_every_method(small_alm, name, options, sample):
-    """Every method with SEPT over all N neighbours, and over one drawn per class per step."""
+def test_sept_composes_with_every_method(small_alm, name, options, sample, space):
+    """Every method with SEPT over all N neighbours, and over one drawn per class per step, in
+    both neighbour readings."""
     learner = make(name, small_alm, options=options, n_ctx=4)
     phrases = {c: [f"{c} sound {i}" for i in range(3)] for c in BASE}
     bank = NeighbourBank(
         {"D": phrases}, {"generator": "g", "model": "m", "prompt_version": "1", "date": "d"}, "mem"
     )
-    cfg = SeptConfig(enabled=True, n_neighbors=2, sample_neighbors=sample)
+    cfg = SeptConfig(enabled=True, n_neighbors=2, sample_neighbors=sample, neighbour_space=space)
     draws = torch.Generator().manual_seed(0)
     sept = SemanticExpansion.build(learner, cfg, bank, "D", BASE, TEMPLATE, draws)
     prompts, audio = learner.prompts(BASE), audio_batch()
-    out = learner(audio, prompts, torch.tensor([0, 1, 2, 0, 1, 2]))
-    loss, parts = sept(out, prompts, audio)
+    drawn = sept.draw()
+    out = learner(audio, prompts, torch.tensor([0, 1, 2, 0, 1, 2]), extra=drawn.prompts)
+    loss, parts = sept(out, prompts, audio, drawn)
+    assert (drawn.frozen is not None) == (space == "frozen")
     assert torch.isfinite(loss) and parts["se"].item() >= 0
     learner.zero_grad()
     loss.backward()
