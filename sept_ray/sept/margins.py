@@ -25,14 +25,40 @@ class TemplateSpace:
     phrases: torch.Tensor
 
 
-@torch.no_grad()
+_SPACES: dict[tuple, TemplateSpace] = {}
+"""Template spaces computed in this process: a sweep's worker runs many trials of one dataset
+(SEPT, and the diagnostics' probes, ask for the same classes, phrases and templates), and each is
+a pure function of the frozen backbone's weights and its inputs. Callers never modify them."""
+
+
 def template_space(
     backbone: FrozenALM,
     classes: Sequence[str],
     neighbours: Sequence[Sequence[str]],
     templates: Sequence[str],
 ) -> TemplateSpace:
-    """Margins and frozen phrase features of K classes with N neighbours, over the T templates."""
+    """Margins and frozen phrase features of K classes with N neighbours, over the T templates
+    (computed once per process for each backbone and input)."""
+    key = (
+        backbone.weights_id,
+        str(backbone.device),
+        tuple(classes),
+        tuple(tuple(row) for row in neighbours),
+        tuple(templates),
+    )
+    if key not in _SPACES:
+        _SPACES[key] = computed_space(backbone, classes, neighbours, templates)
+    return _SPACES[key]
+
+
+@torch.no_grad()
+def computed_space(
+    backbone: FrozenALM,
+    classes: Sequence[str],
+    neighbours: Sequence[Sequence[str]],
+    templates: Sequence[str],
+) -> TemplateSpace:
+    """:func:`template_space`, computed."""
     k, n = len(classes), len(neighbours[0]) if neighbours else 0
     if len(neighbours) != k or any(len(row) != n for row in neighbours):
         raise ValueError("neighbours must be K lists of N phrases")

@@ -142,3 +142,15 @@ def test_a_probe_measures_what_hinge_stats_gives_for_its_features(small_alm, spa
         "A {}.",
     )
     assert torch.allclose(scaled.margins, 2 * probe.margins)
+
+
+def test_a_template_space_is_computed_once_per_process_and_input(small_alm):
+    from sept_ray.sept.margins import computed_space, template_space
+
+    args = (small_alm, ["dog", "rain"], [["puppy", "wolf"], ["drizzle", "storm"]], ["A {}."])
+    first = template_space(*args)
+    assert template_space(*args) is first
+    other = template_space(*args[:3], ["The sound of {}."])
+    assert other is not first and not torch.equal(other.margins, first.margins)
+    fresh = computed_space(*args)
+    assert torch.equal(fresh.margins, first.margins) and torch.equal(fresh.phrases, first.phrases)
