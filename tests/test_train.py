@@ -181,6 +181,7 @@ def test_random_crop_views_feed_training(tmp_path, small_weights):
 def test_prompts_are_tokenized_once_per_trial(tmp_path, tone_root, small_weights, monkeypatch):
     """Tokenizing is done before training: more epochs make no more tokenizer calls."""
     from sept_ray.backbones.tiny import TinyALM
+    from sept_ray.sept import margins
 
     calls = []
     original = TinyALM.tokenize
@@ -190,6 +191,7 @@ def test_prompts_are_tokenized_once_per_trial(tmp_path, tone_root, small_weights
     counts = []
     for epochs in (1, 4):
         calls.clear()
+        monkeypatch.setattr(margins, "_SPACES", {})  # each trial computes its margins anew
         cfg = config(
             tmp_path / str(epochs),
             tone_root,
@@ -200,6 +202,9 @@ def test_prompts_are_tokenized_once_per_trial(tmp_path, tone_root, small_weights
         run_trial(cfg)
         counts.append(len(calls))
     assert counts[0] == counts[1] > 0
+    calls.clear()
+    run_trial(cfg)  # the process already holds this dataset's margins: fewer calls
+    assert 0 < len(calls) < counts[1]
 
 
 def bank_file(tmp_path):
