@@ -28,8 +28,8 @@ import torch
 from sept_ray.config import SeptConfig
 from sept_ray.methods.base import PromptLearner, PromptSet
 from sept_ray.sept.bank import NeighbourBank
-from sept_ray.sept.expansion import SemanticExpansion, margin_templates
-from sept_ray.sept.margins import pairwise_distances, template_space
+from sept_ray.sept.expansion import SemanticExpansion, margin_templates, neighbour_inputs
+from sept_ray.sept.margins import pairwise_distances
 
 STATS = ("intra", "inter", "intra_active", "inter_active", "intra_ratio", "inter_ratio", "drift")
 
@@ -102,14 +102,10 @@ class GroupProbe:
             )
         else:
             neighbours = bank.neighbours(dataset, classes, cfg.n_neighbors)
-            space = template_space(backbone, classes, neighbours, margin_templates(cfg, template))
-            prompts = frozen = None
-            if cfg.neighbour_space == "frozen":
-                frozen = space.phrases
-            else:
-                owners = [c for c, row in zip(classes, neighbours, strict=True) for _ in row]
-                prompts = learner.prompts([p for row in neighbours for p in row], owners=owners)
-            margins = space.margins
+            templates = margin_templates(cfg, template)
+            prompts, frozen, margins = neighbour_inputs(
+                learner, cfg, classes, neighbours, templates
+            )
         scaled = margins * cfg.margin_scale
         built = time.perf_counter() - tic
         return cls(name, class_prompts, prompts, frozen, scaled, zeroshot, seconds=built)

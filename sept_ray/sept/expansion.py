@@ -68,14 +68,8 @@ class SemanticExpansion:
             raise ValueError("sept.sample_neighbors > 0 needs a generator to draw neighbours")
         neighbours = bank.neighbours(dataset, classes, cfg.n_neighbors)
         templates = margin_templates(cfg, dataset_template)
-        space = template_space(learner.backbone, classes, neighbours, templates)
-        prompts = frozen = None
-        if cfg.neighbour_space == "frozen":
-            frozen = space.phrases
-        else:
-            owners = [name for name, row in zip(classes, neighbours, strict=True) for _ in row]
-            prompts = learner.prompts([p for row in neighbours for p in row], owners=owners)
-        return cls(learner, cfg, neighbours, prompts, frozen, space.margins, templates, generator)
+        prompts, frozen, margins = neighbour_inputs(learner, cfg, classes, neighbours, templates)
+        return cls(learner, cfg, neighbours, prompts, frozen, margins, templates, generator)
 
     def draw(self) -> NeighbourDraw:
         """This step's neighbours: all K*N with margins [K, K, N]; with ``sample_neighbors`` =
@@ -120,6 +114,24 @@ class SemanticExpansion:
         loss, parts = se_loss(z, p, drawn.margins, self.cfg)
         seen = {"z": z.detach(), "p": p.detach(), "margins": drawn.margins}
         return self.cfg.lam * loss, {"se": loss.detach(), **parts, **seen}
+
+
+def neighbour_inputs(
+    learner: PromptLearner,
+    cfg: SeptConfig,
+    classes: Sequence[str],
+    neighbours: Sequence[Sequence[str]],
+    templates: Sequence[str],
+) -> tuple[PromptSet | None, torch.Tensor | None, torch.Tensor]:
+    """What L_se (or its diagnostics) needs of K classes' N neighbours each, in the reading
+    ``cfg.neighbour_space``: (the K*N neighbour prompts, class-major, to encode through the learned
+    prompt, or None; their frozen features [K, N, D], or None; the margins [K, K, N], unscaled)."""
+    space = template_space(learner.backbone, classes, neighbours, templates)
+    if cfg.neighbour_space == "frozen":
+        return None, space.phrases, space.margins
+    owners = [name for name, row in zip(classes, neighbours, strict=True) for _ in row]
+    prompts = learner.prompts([p for row in neighbours for p in row], owners=owners)
+    return prompts, None, space.margins
 
 
 def margin_templates(cfg: SeptConfig, dataset_template: str) -> list[str]:
