@@ -63,6 +63,15 @@ def loopback_usable(ip: str) -> bool:
     return True
 
 
+def require_loopback_cluster() -> None:
+    """Skip the calling test unless this machine can run the two-node loopback cluster (Linux,
+    the venv's ``ray`` CLI, and both loopback addresses bindable)."""
+    if not sys.platform.startswith("linux") or not RAY.is_file():
+        pytest.skip("needs Linux and the venv's ray CLI")
+    if not (loopback_usable(HEAD) and loopback_usable(WORKER)):
+        pytest.skip(f"cannot bind {HEAD} and {WORKER}")
+
+
 NOISE = ("Queueing time", "Execution time", "Global stats", "Event stats", "[state-dump]", "\t")
 
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -25,10 +24,9 @@ from pathlib import Path
 import pytest
 from loopback_cluster import (
     HEAD,
-    RAY,
     WORKER,
     Cluster,
-    loopback_usable,
+    require_loopback_cluster,
     run_job,
     start_cluster,
     sweep_entrypoint,
@@ -43,10 +41,7 @@ EXPERIMENT = "b2n-loopback"
 
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory, small_weights):
-    if not sys.platform.startswith("linux") or not RAY.is_file():
-        pytest.skip("needs Linux and the venv's ray CLI")
-    if not (loopback_usable(HEAD) and loopback_usable(WORKER)):
-        pytest.skip(f"cannot bind {HEAD} and {WORKER}")
+    require_loopback_cluster()
     # Short and unique: Ray's socket paths live under it (a Unix socket path has ~107 chars).
     temp_dir = Path(tempfile.mkdtemp(prefix="sept-lb-", dir="/tmp"))
     made = Cluster(temp_dir, tmp_path_factory.mktemp("loopback"))

@@ -12,17 +12,15 @@ from __future__ import annotations
 
 import os
 import shutil
-import sys
 import tempfile
 from pathlib import Path
 
 import pytest
 from loopback_cluster import (
     HEAD,
-    RAY,
     WORKER,
     Cluster,
-    loopback_usable,
+    require_loopback_cluster,
     run_job,
     start_cluster,
     sweep_entrypoint,
@@ -37,12 +35,9 @@ EXPERIMENT = "b2n-not-shared"
 
 @pytest.fixture(scope="module")
 def blind_cluster(tmp_path_factory, small_weights):
-    if not sys.platform.startswith("linux") or not RAY.is_file():
-        pytest.skip("needs Linux and the venv's ray CLI")
+    require_loopback_cluster()
     if os.geteuid() != 0 or not shutil.which("unshare"):
         pytest.skip("needs root and unshare (a mount namespace for the worker)")
-    if not (loopback_usable(HEAD) and loopback_usable(WORKER)):
-        pytest.skip(f"cannot bind {HEAD} and {WORKER}")
     temp_dir = Path(tempfile.mkdtemp(prefix="sept-ns-", dir="/tmp"))
     made = Cluster(temp_dir, tmp_path_factory.mktemp("not-shared"))
     made.results.mkdir()
