@@ -113,7 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
     tiny_cmds = tiny.add_subparsers(dest="sub", required=True)
     pre = tiny_cmds.add_parser("pretrain", help="reproduce the shipped audio-tower weights")
     pre.add_argument("--out", type=Path, required=True, help="weights file to write (.safetensors)")
-    pre.add_argument("--clips", type=int, default=6000, help="pretraining clips (default 6000)")
+    pre.add_argument("--clips", type=int, default=2000, help="pretraining clips (default 2000)")
     pre.add_argument("--epochs", type=int, default=6, help="epochs (default 6)")
     pre.add_argument("--seed", type=int, default=0, help="seed (default 0)")
     pre.set_defaults(func=cmd_tiny_alm_pretrain)

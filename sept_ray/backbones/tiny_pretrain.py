@@ -1,7 +1,8 @@
 """Pretrain TinyALM's audio tower contrastively against the frozen MiniLM text tower.
 
-Data: the sound world's captioned pretraining split (16 kHz, 2 s, mild conditions; captions are
-paraphrases plus drawn attributes, never the downstream prompt templates). Loss: symmetric
+Data: the sound world's captioned pretraining split (16 kHz, 2 s, each clip under the mild
+condition or one of the datasets' own; captions are name-free paraphrases plus drawn pitch and pace
+attributes, never the downstream prompt templates). Loss: symmetric
 InfoNCE between audio embeddings and the frozen text embeddings of each clip's caption, with a
 learned temperature (clips sharing a caption are all positives). ``sept tiny-alm pretrain``
 reproduces the shipped weights (up to floating-point non-determinism across thread counts).
@@ -37,7 +38,7 @@ MAX_LOGIT_SCALE = 100.0
 class PretrainConfig:
     """Pretraining settings; the shipped weights used the defaults."""
 
-    clips: int = 6000
+    clips: int = 2000
     epochs: int = 6
     batch_size: int = 64
     lr: float = 2e-3  # AdamW, cosine decay to 0

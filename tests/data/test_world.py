@@ -1,4 +1,5 @@
 import json
+import re
 
 import numpy as np
 import pytest
@@ -75,6 +76,33 @@ def test_pretraining_set_and_captions():
     again = world.pretraining_set(84, seed=0, workers=2)
     assert np.array_equal(again[0], waves) and again[1] == captions
     assert len(set(captions)) > 60
+
+
+def test_captions_never_name_the_class_nor_describe_the_recording():
+    _, captions, labels = world.pretraining_set(84, seed=0, workers=1)
+    names = list(RECIPES)
+    sound_phrases = {"low-pitched", "deep", "high-pitched", "shrill", "fast", "rapid", "slow"}
+    sound_phrases.add("unhurried")
+    for text, label in zip(captions, labels, strict=True):
+        assert not set(re.findall(r"[a-z]+", text)) & set(names[label].split()), text
+        body = re.sub(r"^(a recording of|the sound of|audio of) ", "", text)
+        paraphrase = max(
+            (p for p in world.paraphrases(names[label]) if body.startswith(p)), key=len
+        )
+        extras = body[len(paraphrase) :].removeprefix(", ")
+        assert set(filter(None, extras.split(", "))) <= sound_phrases, text
+
+
+def test_paraphrases_avoid_the_class_name():
+    assert "a woody reed instrument playing" in world.paraphrases("clarinet")
+    assert "a clarinet playing" not in world.paraphrases("clarinet")
+    assert all(world.paraphrases(name) for name in RECIPES)
+
+
+def test_pretraining_draws_every_downstream_condition():
+    conditions = set(world.PRETRAIN_CONDITIONS)
+    assert world.PRETRAIN_CONDITION in conditions
+    assert all(spec.condition in conditions for spec in BUILTIN_DATASETS.values())
 
 
 def test_unknown_builtin_dataset(tmp_path):

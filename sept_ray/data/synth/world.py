@@ -2,16 +2,20 @@
 
 Downstream datasets are written as real audio files in the PALM layout and read back through the
 same loader as real data. Each has its own native format (sample rate, channels, WAV subtype),
-clip-length range and acoustic condition (room, noise, hum, band limit), unlike the pretraining
-split (16 kHz, 2 s, mild conditions) that TinyALM's audio tower was trained on: zero-shot is
-above chance but not perfect, so prompt tuning has room to act. Every clip is a pure function of
-(dataset seed, class index, clip index), so the world is identical on every machine.
+clip-length range and acoustic condition (room, noise, hum, band limit). The pretraining split
+(16 kHz, 2 s) that TinyALM's audio tower was trained on draws each clip's condition from a mild
+one and the four datasets' own, and its captions paraphrase the class without naming it: zero-shot
+is above chance but not perfect because the text tower links some class names to their
+paraphrases better than others, not because a condition is unheard, so a context tuned on base
+classes does not carry over to new ones. Every clip is a pure function of (dataset seed, class
+index, clip index), so the world is identical on every machine.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Iterable, Sequence
@@ -58,7 +62,8 @@ PRETRAIN_CONDITION = Condition(
     hum_db=None,
     gain_db=(-9.0, 0.0),
 )
-"""Mild, clean-ish recording conditions of the pretraining split."""
+"""Mild, clean-ish recording conditions: one of the pretraining split's conditions, and the one
+TinyALM's ``pretrain_condition_42way`` check uses."""
 
 BUILTIN_DATASETS: dict[str, SynthDataset] = {
     spec.name: spec
@@ -203,6 +208,13 @@ BUILTIN_DATASETS: dict[str, SynthDataset] = {
 XD_PAIRS: tuple[tuple[str, str], ...] = (("SynthHome", "SynthStreet"),)
 """Source -> target pairs with different class sets, for cross-dataset runs."""
 
+PRETRAIN_CONDITIONS: tuple[Condition, ...] = (
+    PRETRAIN_CONDITION,
+    *(spec.condition for spec in BUILTIN_DATASETS.values()),
+)
+"""The pretraining split's conditions, one drawn uniformly per clip: the mild one and every
+downstream dataset's own, so no downstream condition is new to TinyALM's audio tower."""
+
 
 def render_clip(
     class_name: str,
@@ -327,16 +339,29 @@ def ensure_world(root: str | Path, names: Sequence[str] | None = None) -> Path:
 _PHRASES = {
     "pitch": {"low": ("low-pitched", "deep"), "high": ("high-pitched", "shrill")},
     "pace": {"fast": ("fast", "rapid"), "slow": ("slow", "unhurried")},
-    "room": {"echoing": ("in a reverberant hall", "with a lot of echo")},
-    "distance": {"distant": ("far away", "in the distance"), "close": ("up close",)},
-    "loudness": {"loud": ("loud",), "quiet": ("quiet", "faint")},
 }
+"""Attribute phrases a caption may add: the sound's own pitch and pace, never its recording
+condition (room, distance, loudness), so no text describes a dataset's condition."""
 _FRAMES = ("{}", "{}", "a recording of {}", "the sound of {}", "audio of {}")
 
 
+def paraphrases(class_name: str) -> tuple[str, ...]:
+    """The class's descriptions that use no word of its name (e.g. "a woody reed instrument
+    playing" for "clarinet"): captions never name the class, so zero-shot rests on how the text
+    tower links a dataset's class name to these paraphrases."""
+    words = set(class_name.split())
+    found = tuple(
+        d for d in RECIPES[class_name].descriptions if not words & set(re.findall(r"[a-z]+", d))
+    )
+    if not found:
+        raise ValueError(f"class {class_name!r}: every description uses a word of its name")
+    return found
+
+
 def caption(class_name: str, attributes: dict[str, str], rng: np.random.Generator) -> str:
-    """A free-form caption: a paraphrase of the class plus some of the clip's drawn attributes."""
-    text = str(rng.choice(RECIPES[class_name].descriptions))
+    """A free-form caption: a name-free paraphrase of the class plus some of the clip's drawn
+    pitch and pace attributes."""
+    text = str(rng.choice(paraphrases(class_name)))
     extras = []
     for key, table in _PHRASES.items():
         options = table.get(attributes.get(key, ""), ())
@@ -352,7 +377,8 @@ def _pretraining_clip(job: tuple[int, int]) -> tuple[np.ndarray, str, int]:
     class_index = index % len(RECIPES)
     name = list(RECIPES)[class_index]
     rng = np.random.default_rng([seed, index])
-    wave, attributes = render_clip(name, rng, PRETRAIN_RATE, PRETRAIN_SECONDS, PRETRAIN_CONDITION)
+    condition = PRETRAIN_CONDITIONS[int(rng.integers(len(PRETRAIN_CONDITIONS)))]
+    wave, attributes = render_clip(name, rng, PRETRAIN_RATE, PRETRAIN_SECONDS, condition)
     return wave, caption(name, attributes, rng), class_index
 
 
