@@ -2,7 +2,8 @@
 
 Grid: datasets x methods x {-SEPT, +SEPT} x seeds x folds. With no options it runs the built-in
 default: the built-in sound world (synthesized on first use), TinyALM, zero-shot, CoOp and
-CoOp+SEPT, the demo preset, one seed, every fold. Prints progress, then the Base/New/H table.
+CoOp+SEPT, the demo preset, one seed, every fold. Prints progress, then the Base/New/H table and, when a method ran with and without SEPT,
+SEPT's effect on H paired by dataset, fold and seed.
 
     python sweeps/b2n.py --help
     python sweeps/b2n.py --methods all --seeds 0 1 2
@@ -18,7 +19,7 @@ from sept_ray.tune.cli import (
     add_common_args,
     add_variant_args,
     parse_study_args,
-    report,
+    report_b2n,
     run_study,
     script_main,
     study_parser,
@@ -50,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     result = run_study(args, "b2n", setup, trials, {"variants": chosen}, argv)
     print()
     print(to_text(result.table, result.score_rules), end="")
-    return report(result)
+    return report_b2n(result)
 
 
 if __name__ == "__main__":

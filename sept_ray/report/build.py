@@ -4,7 +4,8 @@ self-contained HTML page, and logged to the sweep's parent run under ``report/``
 
 Tables by study: b2n (and a search's b2n run): the base-to-new blocks; xd: the cross-dataset
 table; ablation: its seven rows, then the blocks; efficiency: its table, then the blocks; search:
-every setting tried with its objective. Figures: Base vs New, per-class accuracy and training
+every setting tried with its objective. After the blocks, when the sweep ran a method with and
+without SEPT: SEPT's effect on H paired by dataset, fold and seed, with bootstrap intervals. Figures: Base vs New, per-class accuracy and training
 curves per dataset, the t-SNE of classes and neighbours, and for a search Optuna's history and
 parameter importances.
 """
@@ -33,6 +34,7 @@ from sept_ray.report.plots import (
 from sept_ray.report.record import SweepRecord, TrialRecord
 from sept_ray.report.render import FigureFile, ReportContent, to_html, to_markdown, write_csvs
 from sept_ray.report.search_plots import SPACE_ARTIFACT, rebuild_study, search_figures
+from sept_ray.report.sept_effect import sept_effects
 from sept_ray.report.tables import score_note
 from sept_ray.report.tsne import TextMap, tsne_figure
 
@@ -105,6 +107,9 @@ def build_report(
                     finals[trial.label].append(trial.metrics)
                 tables.append(layouts.efficiency_table(rows, dict(finals), comparable))
             tables += layouts.b2n_tables(rows, list(planned), comparable)
+            effects = sept_effects(scores(finished))
+            if effects:
+                tables.append(layouts.sept_effect_table(effects))
     with tempfile.TemporaryDirectory() as tmp:
         downloads = Path(tmp)
         if record.study == "search":

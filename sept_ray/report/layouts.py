@@ -12,13 +12,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from sept_ray.metrics import AVERAGE, TableRow
-from sept_ray.report import paper, studies
+from sept_ray.report import paper, sept_effect, studies
+from sept_ray.report.sept_effect import without_sept
 from sept_ray.report.studies import mean_cell, runs_cell
 from sept_ray.sept.ablation import ABLATION_ROWS
 
 NOT_COMPARABLE = "not comparable"
 MISSING = "missing"
-SEPT_MARK = "+sept"
 
 
 @dataclass
@@ -32,13 +32,6 @@ class Table:
     rows: list[list[str]]
     block: str = ""
     notes: list[str] = field(default_factory=list)
-
-
-def without_sept(label: str) -> str | None:
-    """The label SEPT's Δ is measured against: ``coop+sept`` (or ``coop+sept:searched``) ->
-    ``coop``; None for a label without SEPT."""
-    head, mark, _ = label.partition(SEPT_MARK)
-    return head if mark else None
 
 
 def delta(value: float, reference: float | None) -> str:
@@ -225,3 +218,15 @@ def efficiency_table(
     notes = [f"paper: {NOT_COMPARABLE}: {comparable.reason}"] if not comparable.comparable else []
     notes.append("The paper's times are on its own GPU; ours on the machine that ran the sweep.")
     return Table("efficiency", "Efficiency", header, body, notes=notes)
+
+
+def sept_effect_table(effects: Sequence[sept_effect.SeptEffect]) -> Table:
+    """SEPT's effect on H paired by dataset, fold and seed: per SEPT variant, per dataset then
+    AVERAGE, the mean ΔH with its bootstrap interval and the pairs SEPT wins, ties and loses."""
+    return Table(
+        key="sept_effect",
+        title="SEPT's effect on H, paired by dataset, fold and seed",
+        header=list(sept_effect.HEADER),
+        rows=sept_effect.effect_rows(effects),
+        notes=[sept_effect.NOTE],
+    )

@@ -404,6 +404,19 @@ def report(result: SweepResult, extra_files: list[Path] = ()) -> int:
     return 1 if result.failed or built else 0
 
 
+def report_b2n(result: SweepResult) -> int:
+    """:func:`report`, after printing SEPT's effect on H paired by dataset, fold and seed and
+    saving it as ``sept_effect.{md,csv}``, when the sweep ran a method with and without SEPT."""
+    from sept_ray.report import sept_effect
+
+    effects = sept_effect.sept_effects([o.score for o in result.outcomes])
+    if not effects:
+        return report(result)
+    title = f"SEPT's effect on H, paired by dataset, fold and seed\n{sept_effect.NOTE}"
+    rows = sept_effect.effect_rows(effects)
+    return report_study_table(result, title, "sept_effect", sept_effect.HEADER, rows)
+
+
 def report_study_table(
     result: SweepResult, title: str, stem: str, header: list[str], body: list[list[str]]
 ) -> int:

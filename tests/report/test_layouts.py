@@ -8,7 +8,6 @@ from sept_ray.report.layouts import (
     ablation_table,
     b2n_tables,
     efficiency_table,
-    without_sept,
     xd_table,
 )
 
@@ -83,11 +82,6 @@ def test_the_papers_own_average_with_all_eleven_datasets():
     tables = b2n_tables(aggregate(runs), [("coop", d) for d in datasets], ON_PENGI)
     assert by_method(tables[0])["coop"][5:8] == ["65.00", "34.09", "42.83"]
     assert tables[0].notes == []
-
-
-def test_sept_delta_label():
-    assert without_sept("coop+sept") == "coop" and without_sept("coop+sept:searched") == "coop"
-    assert without_sept("coop") is None and without_sept("row7") is None
 
 
 def test_xd_with_the_papers_source_and_target():

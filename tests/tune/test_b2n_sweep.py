@@ -142,6 +142,24 @@ def test_sweep_succeeds_prints_progress_and_writes_table(sweep):
     assert tones2[7] == "2"  # two folds fed the cell
 
 
+def test_sept_effect_is_paired_per_dataset_and_averaged_as_the_table(sweep):
+    root, printed = sweep.root, sweep.printed
+    assert "SEPT's effect on H, paired by dataset, fold and seed" in printed
+    (run_dir,) = (root / "results" / "e2e").glob("*/")
+    table = {
+        (r["dataset"], r["method"]): r for r in csv.DictReader((run_dir / "b2n_table.csv").open())
+    }
+    effect = {r["dataset"]: r for r in csv.DictReader((run_dir / "sept_effect.csv").open())}
+    assert set(effect) == {"Tones", "Tones2", "AVERAGE"}
+    assert effect["Tones2"]["pairs"] == "2" and effect["AVERAGE"]["pairs"] == "3"
+    for dataset, row in effect.items():
+        assert row["method"] == "coop+sept" and row["against"] == "coop"
+        gap = float(table[(dataset, "coop+sept")]["H"]) - float(table[(dataset, "coop")]["H"])
+        assert float(row["ΔH"]) == pytest.approx(gap, abs=0.006)
+        low, high = (float(x) for x in row["95% interval"].strip("[]").split(","))
+        assert low <= float(row["ΔH"]) + 0.006 and float(row["ΔH"]) <= high + 0.006
+
+
 def runs(root):
     return sweep_runs(f"sqlite:///{root / 'results' / 'mlflow.db'}", "e2e")
 
@@ -346,6 +364,7 @@ def test_the_sweep_ends_with_its_report_and_sept_report_rebuilds_it_from_mlflow(
     client, parents, _ = runs(root)
     logged = {a.path for a in client.list_artifacts(parents[0].info.run_id, "report")}
     assert {"report/report.html", "report/report.md", "report/b2n.csv"} <= logged
+    assert "report/sept_effect.csv" in logged
 
     # `sept report` reads MLflow alone: the sweep's run folder is out of the way meanwhile
     hidden = root / "results" / "e2e.hidden"
