@@ -50,7 +50,7 @@ def test_shipped_bank_is_curated_complete_and_valid(dataset, classes):
 @pytest.mark.parametrize("dataset", sorted(PAPER_CLASSES))
 def test_no_paper_bank_phrase_stands_for_two_classes(dataset):
     # a curation rule of the 11 paper banks; the built-in world's bank keeps the version its
-    # published results (docs/RESULTS.md) were measured with, where e.g. "lute" is a neighbour of
+    # results were measured with, where e.g. "lute" is a neighbour of
     # both harp and plucked guitar
     bank = load_bank("builtin", dataset)
     counts = Counter(class_key(p) for ps in bank.datasets[dataset].values() for p in ps)
