@@ -5,7 +5,8 @@ self-contained HTML page, and logged to the sweep's parent run under ``report/``
 Tables by study: b2n (and a search's b2n run): the base-to-new blocks; xd: the cross-dataset
 table; ablation: its seven rows, then the blocks; efficiency: its table, then the blocks; search:
 every setting tried with its objective. After the blocks, when the sweep ran a method with and
-without SEPT: SEPT's effect on H paired by dataset, fold and seed, with bootstrap intervals. Figures: Base vs New, per-class accuracy and training
+without SEPT: SEPT's effect on H paired by dataset, fold and seed, with bootstrap intervals; when
+trials logged SEPT's hinge diagnostics: their AVERAGE over datasets per epoch measured. Figures: Base vs New, per-class accuracy and training
 curves per dataset, the t-SNE of classes and neighbours, and for a search Optuna's history and
 parameter importances.
 """
@@ -121,7 +122,12 @@ def build_report(
                     FigureFile(path, "Base vs New", "Base against New accuracy per method")
                 )
             figures += tsne_files(record, finished, tsne_dataset, figure_dir, downloads, progress)
-            figures += per_dataset_files(record, finished, figure_dir, downloads, progress)
+            dataset_figures, diagnostics = per_dataset_files(
+                record, finished, figure_dir, downloads, progress
+            )
+            figures += dataset_figures
+            if diagnostics:
+                tables.append(layouts.diagnostics_table(diagnostics))
     content = ReportContent(
         title=f"sept_ray report: {record.experiment} ({record.study})",
         summary=summary(record, comparable),
@@ -323,11 +329,13 @@ def per_dataset_files(
     figure_dir: Path,
     downloads: Path,
     progress: Callable[[str], None],
-) -> list[FigureFile]:
+) -> tuple[list[FigureFile], dict]:
     """Per dataset: per-class accuracy bars, the H and loss curves and SEPT's hinge diagnostics
     (means over runs). Curves stop at the last epoch: a ``min_train_loss`` trial logs its score
-    one step later."""
+    one step later. Also returns the diagnostics read, dataset -> stat -> (label, group) ->
+    epoch -> one value per run."""
     out = []
+    diagnostics_by_dataset: dict = {}
     labels = list(dict.fromkeys(p["label"] for p in record.plan))
     finished = sorted(finished, key=lambda t: labels.index(t.label) if t.label in labels else 0)
     datasets = ordered_datasets(finished)
@@ -338,6 +346,7 @@ def per_dataset_files(
         curves: dict = {"H": defaultdict(lambda: defaultdict(list)), "loss": {}}
         losses: dict = defaultdict(lambda: defaultdict(list))
         diagnostics: dict = defaultdict(lambda: defaultdict(lambda: defaultdict(list)))
+        diagnostics_by_dataset[name] = diagnostics
         for trial in mine:
             last = int(trial.params.get("train.epochs", 0))
             per_class = record.artifact_json(trial.run_id, "per_class_accuracy.json") or {}
@@ -353,7 +362,8 @@ def per_dataset_files(
                     if key not in trial.metrics:
                         continue
                     for step, value in record.history(trial.run_id, key):
-                        diagnostics[stat][(trial.label, group)][step].append(value)
+                        if step <= last:
+                            diagnostics[stat][(trial.label, group)][step].append(value)
             loss = record.history(trial.run_id, "loss")
             if any(step > 0 for step, _ in loss):  # a method with nothing to train has no curve
                 for step, value in loss:
@@ -379,4 +389,4 @@ def per_dataset_files(
                 "classes: at evaluation, no gradient)"
             )
             out.append(FigureFile(path, "SEPT diagnostics", caption))
-    return out
+    return out, {name: d for name, d in diagnostics_by_dataset.items() if d}

@@ -8,7 +8,9 @@ reason is in the table's notes) and is empty when the paper has no such row (e.g
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import statistics
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from sept_ray.metrics import AVERAGE, TableRow
@@ -229,4 +231,61 @@ def sept_effect_table(effects: Sequence[sept_effect.SeptEffect]) -> Table:
         header=list(sept_effect.HEADER),
         rows=sept_effect.effect_rows(effects),
         notes=[sept_effect.NOTE],
+    )
+
+
+DIAGNOSTIC_COLUMNS = (
+    ("intra_active", "active intra"),
+    ("inter_active", "active inter"),
+    ("intra_ratio", "own d/m"),
+    ("inter_ratio", "other d/m"),
+    ("drift", "drift"),
+)
+
+
+def diagnostics_table(
+    by_dataset: Mapping[str, Mapping[str, Mapping[tuple[str, str], Mapping[int, list[float]]]]],
+) -> Table:
+    """SEPT's hinge diagnostics, AVERAGE over datasets (of the mean over runs), per method, class
+    group and epoch at which new classes were measured: the fractions of active intra and inter
+    hinges, the distance/margin ratios to own and other neighbours, and the drift.
+
+    ``by_dataset``: dataset -> stat -> (label, group) -> epoch -> one value per run."""
+    cells: dict[tuple[str, str, int], dict[str, list[float]]] = defaultdict(
+        lambda: defaultdict(list)
+    )
+    labels: list[str] = []
+    for stats in by_dataset.values():
+        for stat, _ in DIAGNOSTIC_COLUMNS:
+            for (label, group), by_epoch in stats.get(stat, {}).items():
+                labels += [] if label in labels else [label]
+                for epoch, values in by_epoch.items():
+                    cells[(label, group, epoch)][stat].append(statistics.fmean(values))
+    epochs = sorted({epoch for _, group, epoch in cells if group == "new"})
+    rows = []
+    for label in labels:
+        for group in ("base", "new"):
+            for epoch in epochs:
+                cell = cells.get((label, group, epoch))
+                if not cell:
+                    continue
+                values = [
+                    f"{statistics.fmean(cell[s]):.3f}" if cell[s] else ""
+                    for s, _ in DIAGNOSTIC_COLUMNS
+                ]
+                datasets = max(len(v) for v in cell.values())
+                rows.append([label, group, str(epoch), *values, str(datasets)])
+    return Table(
+        key="sept_diagnostics",
+        title="SEPT's hinges against the pretrained margins (AVERAGE over datasets)",
+        header=["Method", "classes", "epoch", *(n for _, n in DIAGNOSTIC_COLUMNS), "datasets"],
+        rows=rows,
+        notes=[
+            "active: fraction of hinges with a positive term; d/m: mean distance to a neighbour "
+            "over its margin (intra: own neighbours, a hinge is active above 1; inter: other "
+            "classes' neighbours, active below 1); drift: mean cos between a class's learned and "
+            "zero-shot text feature (1: none). Epochs: those at which new classes were measured "
+            "(train.diagnostics_every and the last); base classes of a SEPT trial are the means "
+            "of that epoch's training steps."
+        ],
     )

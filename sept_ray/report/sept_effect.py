@@ -9,8 +9,10 @@ table, and its interval resamples pairs within each dataset (a stratified bootst
 with many folds does not outweigh one with a single fold.
 
 With complete runs the per-dataset mean ΔH equals the difference of the two rows' H in the b2n
-table (mean over seeds of the mean over folds). A dataset with only 3 pairs has only 10 distinct
-resamples, so its interval is coarse; the AVERAGE interval is the one to read.
+table (mean over seeds of the mean over folds). A dataset with a single pair (one seed, one fold)
+has no interval, and neither has an AVERAGE over it: resampling one pair would show no spread at
+all. A dataset with only 3 pairs has only 10 distinct resamples, so its interval is coarse; the
+AVERAGE interval is the one to read.
 """
 
 from __future__ import annotations
@@ -33,7 +35,8 @@ HEADER = ["method", "against", "dataset", "ΔH", "95% interval", "wins", "ties",
 class SeptEffect:
     """SEPT's paired effect on H for one variant on one dataset (or ``AVERAGE``).
 
-    ``delta_h``, ``low``, ``high``: mean ΔH and its bootstrap interval, in H points (0–100)."""
+    ``delta_h``, ``low``, ``high``: mean ΔH and its bootstrap interval, in H points (0–100); the
+    interval is NaN where a dataset has a single pair (see the module doc)."""
 
     variant: str
     reference: str
@@ -82,8 +85,10 @@ def bootstrap_means(deltas: np.ndarray, rng: np.random.Generator, resamples: int
     return deltas[picks].mean(axis=1)
 
 
-def interval(draws: np.ndarray) -> tuple[float, float]:
-    """The central ``CONFIDENCE`` percentile interval of bootstrap ``draws``."""
+def interval(draws: np.ndarray | None) -> tuple[float, float]:
+    """The central ``CONFIDENCE`` percentile interval of bootstrap ``draws``; NaNs for None."""
+    if draws is None:
+        return float("nan"), float("nan")
     tail = (1 - CONFIDENCE) / 2 * 100
     low, high = np.percentile(draws, [tail, 100 - tail])
     return float(low), float(high)
@@ -110,7 +115,7 @@ def sept_effects(
         rng = np.random.default_rng(seed)
         draws = []
         for dataset, deltas in sets.items():
-            draws.append(bootstrap_means(deltas, rng, resamples))
+            draws.append(bootstrap_means(deltas, rng, resamples) if len(deltas) > 1 else None)
             effects.append(
                 SeptEffect(
                     variant,
@@ -121,6 +126,7 @@ def sept_effects(
                     *counts(deltas),
                 )
             )
+        pooled = None if any(d is None for d in draws) else np.mean(draws, axis=0)
         everything = np.concatenate(list(sets.values()))
         effects.append(
             SeptEffect(
@@ -128,7 +134,7 @@ def sept_effects(
                 reference,
                 AVERAGE,
                 float(np.mean([d.mean() for d in sets.values()])),
-                *interval(np.mean(draws, axis=0)),
+                *interval(pooled),
                 *counts(everything),
             )
         )
@@ -143,7 +149,7 @@ def effect_rows(effects: Sequence[SeptEffect]) -> list[list[str]]:
             e.reference,
             e.dataset,
             f"{e.delta_h:+.2f}",
-            f"[{e.low:+.2f}, {e.high:+.2f}]",
+            "—" if np.isnan(e.low) else f"[{e.low:+.2f}, {e.high:+.2f}]",
             str(e.wins),
             str(e.ties),
             str(e.losses),
@@ -156,5 +162,6 @@ def effect_rows(effects: Sequence[SeptEffect]) -> list[list[str]]:
 NOTE = (
     "ΔH: SEPT's H minus the same method's H on the same dataset, fold and seed (H points); "
     f"interval: {CONFIDENCE:.0%} percentile bootstrap over (seed, fold) pairs, {RESAMPLES:,} "
-    "resamples (stratified by dataset for AVERAGE); wins/ties/losses count pairs."
+    "resamples (stratified by dataset for AVERAGE; —: a dataset with a single pair has none, nor "
+    "has an AVERAGE over it); wins/ties/losses count pairs."
 )

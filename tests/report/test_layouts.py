@@ -7,6 +7,7 @@ from sept_ray.report.layouts import (
     NOT_COMPARABLE,
     ablation_table,
     b2n_tables,
+    diagnostics_table,
     efficiency_table,
     xd_table,
 )
@@ -119,3 +120,18 @@ def test_efficiency_with_the_papers_columns():
     assert table.header[6] == "# Params (paper)"
     assert efficiency_table(rows, finals, ON_TINY).rows[0][9] == NOT_COMPARABLE
     assert all(row.dataset != AVERAGE or row.n_runs == 1 for row in rows)
+
+
+def test_diagnostics_table_averages_datasets_at_the_epochs_new_classes_were_measured():
+    def curves(active, new_epochs=(25, 50)):
+        base = {e: [active, active + 0.2] for e in range(1, 51)}  # every step of a SEPT trial
+        new = {e: [active / 2] for e in new_epochs}
+        return {"intra_active": {("coop+sept", "base"): base, ("coop+sept", "new"): new}}
+
+    table = diagnostics_table({"A": curves(0.2), "B": curves(0.6), "C": curves(0.4, (25,))})
+    assert table.header[:4] == ["Method", "classes", "epoch", "active intra"]
+    rows = {(r[1], r[2]): r for r in table.rows}
+    assert list(rows) == [("base", "25"), ("base", "50"), ("new", "25"), ("new", "50")]
+    assert rows[("base", "25")][3] == "0.500" and rows[("base", "25")][-1] == "3"
+    assert rows[("new", "50")][3] == "0.200" and rows[("new", "50")][-1] == "2"
+    assert rows[("new", "25")][4] == ""  # no inter values were logged

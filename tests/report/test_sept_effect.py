@@ -73,3 +73,15 @@ def test_ties_and_rows():
 
 def test_without_a_sept_variant_there_is_nothing_to_pair():
     assert sept_effects([run("A", "coop", 80), run("A", "zeroshot", 70)]) == []
+
+
+def test_a_single_pair_has_no_interval_nor_has_an_average_over_it():
+    scores = [run("A", "coop", 80), run("A", "coop+sept", 82)]
+    for seed in range(3):
+        scores += [run("B", "coop", 70, seed), run("B", "coop+sept", 70 + seed, seed)]
+    effects = {e.dataset: e for e in sept_effects(scores, resamples=200)}
+    assert np.isnan(effects["A"].low) and np.isnan(effects[AVERAGE].high)
+    assert effects["B"].low == pytest.approx(0.0) and effects["B"].high == pytest.approx(2.0)
+    assert effects[AVERAGE].delta_h == pytest.approx(1.5)
+    rows = {r[2]: r for r in effect_rows(list(effects.values()))}
+    assert rows["A"][4] == "—" == rows[AVERAGE][4]
