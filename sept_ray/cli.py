@@ -13,6 +13,7 @@ from pathlib import Path
 from sept_ray.backbones.cli import add_commands as add_backbone_commands
 from sept_ray.config import ConfigError, TrialConfig, deep_merge, read_yaml_mapping
 from sept_ray.data.cli import add_commands as add_data_commands
+from sept_ray.help_text import plain
 from sept_ray.report.cli import add_commands as add_report_commands
 from sept_ray.sept.neighbors.cli import add_commands as add_neighbor_commands
 
@@ -94,7 +95,7 @@ def cmd_list(args: argparse.Namespace) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="sept", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="sept", description=plain(__doc__.splitlines()[0]))
     commands = parser.add_subparsers(dest="command", required=True)
 
     data = commands.add_parser("data", help="built-in and real datasets").add_subparsers(

@@ -42,10 +42,14 @@ class DatasetSplit:
 
 
 def dataset_dir(root: str | Path, name: str) -> Path:
-    """``<root>/<name>``, which must exist."""
+    """``<root>/<name>``, which must exist; the error says which name was probably meant, or how
+    to get the dataset."""
     folder = Path(root) / name
     if not folder.is_dir():
-        raise ManifestError(f"{folder}: dataset folder not found")
+        # imported here: the catalog it reads imports this module
+        from sept_ray.data.missing import missing_dataset_message
+
+        raise ManifestError(missing_dataset_message(root, name))
     return folder
 
 

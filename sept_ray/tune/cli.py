@@ -13,6 +13,7 @@ from typing import Any
 
 from sept_ray.config import PRESETS, ConfigError, deep_merge, parse_yaml, unflatten
 from sept_ray.data.synth.world import BUILTIN_DATASETS, ensure_world
+from sept_ray.help_text import plain
 from sept_ray.report import studies
 from sept_ray.tune.cache_fill import CacheFillError
 from sept_ray.tune.env_defaults import ENV, FLAG, apply_env_defaults, where_lines
@@ -31,8 +32,8 @@ from sept_ray.tune.tracking import experiment_url
 
 def study_parser(doc: str) -> argparse.ArgumentParser:
     """A sweep script's parser: its docstring's first paragraph as description, the rest as
-    epilog; the study adds its own options, then :func:`add_common_args`."""
-    summary, _, details = doc.partition("\n\n")
+    epilog (without reST markup); the study adds its own options, then :func:`add_common_args`."""
+    summary, _, details = plain(doc).partition("\n\n")
     return argparse.ArgumentParser(
         description=summary, epilog=details, formatter_class=argparse.RawDescriptionHelpFormatter
     )

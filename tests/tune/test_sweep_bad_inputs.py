@@ -118,6 +118,24 @@ def test_a_bad_setting_is_named_and_leaves_nothing(world, extra, error, pattern)
     assert_nothing_left(results)
 
 
+@pytest.mark.parametrize(
+    ("name", "pattern"),
+    [
+        ("tones", r"data/tones: dataset folder not found; did you mean 'Tones'\?"),
+        ("Synthhome", r"data/Synthhome: dataset folder not found; did you mean 'SynthHome'\?"),
+        (
+            "ESC50",
+            r"ESC50: dataset folder not found; get it with 'sept data download ESC50 --root ",
+        ),
+    ],
+)
+def test_a_missing_dataset_says_what_was_meant_or_how_to_get_it(world, name, pattern):
+    _, argv, results = world
+    with pytest.raises(ValueError, match=pattern):
+        b2n.main([*argv, "--datasets", name])
+    assert_nothing_left(results)
+
+
 def test_an_unreachable_mlflow_server_fails_before_any_work(world):
     _, argv, results = world
     uri = f"http://127.0.0.1:{free_port()}"

@@ -8,6 +8,8 @@ still short fails the run with what came back. The bank is written atomically at
 
 from __future__ import annotations
 
+import hashlib
+import json
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -120,6 +122,19 @@ def class_neighbours(
     return ClassNeighbours(cls, got.accepted[: cfg.n], calls, len(cached))
 
 
+def raw_answers(
+    cache: AnswerCache, model: str, dataset: str, classes: Sequence[str]
+) -> dict[str, str]:
+    """Where the bank's raw answers sit inside any answer cache (``folder``, relative to the
+    cache's root, so it means the same on every machine) and the SHA-256 of all of them
+    (``sha256``, over each class's answers in class order), so a colleague can check that their
+    cache holds the same answers."""
+    keys = [CacheKey(model, PROMPT_VERSION, dataset, cls) for cls in classes]
+    answers = {key.cls: cache.answers(key) for key in keys}
+    digest = hashlib.sha256(json.dumps(answers, sort_keys=True).encode()).hexdigest()
+    return {"folder": keys[0].relative_path().parent.as_posix(), "sha256": digest}
+
+
 def generate_bank(
     client: ChatClient,
     cache: AnswerCache,
@@ -147,7 +162,7 @@ def generate_bank(
         "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "response_format": client.response_format,
         "task": task,
-        "raw_answers": str(cache.root.resolve()),
+        "raw_answers": raw_answers(cache, client.cfg.model, dataset, classes),
     }
     bank = NeighbourBank({dataset: entries}, provenance, str(out))
     save_bank(bank, out)

@@ -2,6 +2,7 @@
 
 import json
 import logging
+import shutil
 
 import pytest
 from chat_server import ChatServer, Reply, neighbours
@@ -216,6 +217,23 @@ def test_an_interrupted_run_resumes_from_the_cache(server, tmp_path):
     assert len(server.requests) == 3  # the second run asked only for the class left
     assert 'class "siren"' in user_text(server.requests[2])
     assert bank.datasets["Street"]["dog bark"] == ["puppy yelp", "wolf howl", "hound"]
+
+
+def test_the_raw_answers_are_recorded_as_a_relative_folder_and_a_digest(server, tmp_path):
+    server.script(neighbours("puppy yelp", "wolf howl", "hound"))
+    first = generate(server, tmp_path / "a", classes=("dog bark",)).provenance["raw_answers"]
+    assert first["folder"] == f"test-model/{PROMPT_VERSION}/Street"
+    assert str(tmp_path) not in json.dumps(first)  # nothing of this machine's cache path
+    # a colleague with a copy of the cache gets the same record without any call
+    shutil.copytree(tmp_path / "a" / "cache", tmp_path / "b" / "cache")
+    calls = len(server.requests)
+    assert (
+        generate(server, tmp_path / "b", classes=("dog bark",)).provenance["raw_answers"] == first
+    )
+    assert len(server.requests) == calls
+    server.script(neighbours("puppy whine", "wolf howl", "hound"))  # other answers, other digest
+    other = generate(server, tmp_path / "c", classes=("dog bark",)).provenance["raw_answers"]
+    assert other["folder"] == first["folder"] and other["sha256"] != first["sha256"]
 
 
 def test_a_missing_key_is_an_error_before_any_request(server, monkeypatch):

@@ -1,0 +1,24 @@
+"""Terminal help shows names bare, never reST markup: `sept --help` and every sweep's --help."""
+
+import importlib
+
+import pytest
+
+from sept_ray import cli
+from sept_ray.help_text import plain
+
+
+def test_plain_drops_literal_markup_only():
+    assert plain("The ``sept`` command, ``base`` and *new*") == "The sept command, base and *new*"
+
+
+def test_sept_help_has_no_markup():
+    text = cli.build_parser().format_help()
+    assert "The sept command" in text and "``" not in text
+
+
+@pytest.mark.parametrize("study", ["b2n", "xd", "ablation", "efficiency", "search"])
+def test_sweep_help_has_no_markup(study):
+    module = importlib.import_module(f"sweeps.{study}")
+    text = module.build_parser().format_help()
+    assert "``" not in text and module.__doc__.splitlines()[0] in text
