@@ -131,7 +131,7 @@ def to_text(header: Sequence[str], body: list[list[str]]) -> str:
     widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
     out = []
     for n, line in enumerate(lines):
-        out.append("  ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)))
+        out.append("  ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)).rstrip())
         if n == 0:
             out.append("  ".join("-" * w for w in widths))
     return "\n".join(out) + "\n"

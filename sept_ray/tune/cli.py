@@ -6,6 +6,7 @@ import argparse
 import json
 import shlex
 import sys
+import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -413,7 +414,8 @@ def report_b2n(result: SweepResult) -> int:
     effects = sept_effect.sept_effects([o.score for o in result.outcomes])
     if not effects:
         return report(result)
-    title = f"SEPT's effect on H, paired by dataset, fold and seed\n{sept_effect.NOTE}"
+    note = textwrap.fill(sept_effect.NOTE, 100)
+    title = f"SEPT's effect on H, paired by dataset, fold and seed\n{note}"
     rows = sept_effect.effect_rows(effects)
     return report_study_table(result, title, "sept_effect", sept_effect.HEADER, rows)
 
