@@ -16,6 +16,7 @@ head over them uses it) and an *unseen* one, reported as ``base`` and ``new``, a
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,6 +26,7 @@ from sept_ray.config import ConfigError, TrialConfig
 from sept_ray.data.catalog import dataset_template
 from sept_ray.data.manifest import Clip, DatasetSplit, load_split
 from sept_ray.data.split import base_new_split, sample_few_shot
+from sept_ray.registry import Registry
 
 MIN_VAL_BASE_CLASSES = 4
 """The val protocol needs >= 2 pseudo-base and >= 2 pseudo-new classes: with fewer, CE over one
@@ -98,8 +100,12 @@ def build_task(cfg: TrialConfig) -> TrialTask:
     """The task of ``cfg.protocol.name`` on ``cfg.data`` (see the module docstring)."""
     split = load_split(cfg.data.root, cfg.data.name, cfg.data.fold)
     template = dataset_template(cfg.data.name, cfg.data.template)
-    builders = {"b2n": b2n_task, "xd": xd_task, "val": val_task}
-    return builders[cfg.protocol.name](cfg, split, template)
+    return protocol_of(cfg).build(cfg, split, template)
+
+
+def protocol_of(cfg: TrialConfig) -> Protocol:
+    """The registered protocol ``cfg.protocol.name``."""
+    return PROTOCOLS.get(cfg.protocol.name)
 
 
 def in_classes(clips: tuple[Clip, ...], classes: tuple[str, ...]) -> tuple[Clip, ...]:
@@ -189,3 +195,31 @@ def hold_out(
         tuple(c for c in in_group if c.path in held),
         tuple(c for c in in_group if c.path not in held),
     )
+
+
+@dataclass(frozen=True)
+class Protocol:
+    """A registered protocol: how it builds a trial's task from the training dataset's split and
+    template, and whether it also scores a target dataset (``protocol.target``, read with centre
+    crops), which names a table's dataset cell ``<source>-><target>``."""
+
+    name: str
+    build: Callable[[TrialConfig, DatasetSplit, str], TrialTask]
+    scores_target: bool = False
+
+    def targets(self, cfg: TrialConfig) -> tuple[str, ...]:
+        """The datasets a trial of ``cfg`` scores besides its training one."""
+        return (cfg.protocol.target,) if self.scores_target else ()
+
+    def table_cell(self, dataset: str, target: str) -> str:
+        """A table's dataset cell for a trial trained on ``dataset``."""
+        return f"{dataset}->{target}" if self.scores_target else dataset
+
+
+PROTOCOLS: Registry[Protocol] = Registry("protocol")
+for _protocol in (
+    Protocol("b2n", b2n_task),
+    Protocol("xd", xd_task, scores_target=True),
+    Protocol("val", val_task),
+):
+    PROTOCOLS.register(_protocol.name)(_protocol)

@@ -1,10 +1,12 @@
 """The b2n, xd and val tasks: which classes a trial trains on and which clips it scores."""
 
+from dataclasses import replace
+
 import pytest
 
 from sept_ray.config import ConfigError, TrialConfig
 from sept_ray.data.manifest import load_split
-from sept_ray.protocols import build_task, hold_out
+from sept_ray.protocols import PROTOCOLS, Protocol, build_task, hold_out, protocol_of
 
 from conftest import write_tone_dataset
 
@@ -84,3 +86,29 @@ def test_hold_out_needs_two_clips_per_class(root):
     )
     with pytest.raises(ConfigError, match="class 'a1' has 1 training clip"):
         hold_out(one, ("a1", "a2"), 0.25, 0, "Eight")
+
+
+def test_protocols_are_registered_objects_that_answer_for_their_targets_and_cells(root):
+    assert PROTOCOLS.names() == ["b2n", "val", "xd"]
+    xd = cfg(root, protocol={"name": "xd", "target": "Tones"})
+    assert protocol_of(xd).targets(xd) == ("Tones",)
+    assert protocol_of(xd).table_cell("Eight", "Tones") == "Eight->Tones"
+    b2n = cfg(root)
+    assert (
+        protocol_of(b2n).targets(b2n) == () and protocol_of(b2n).table_cell("Eight", "") == "Eight"
+    )
+
+
+def test_a_registered_protocol_is_accepted_by_the_config_and_builds_its_task(root):
+    def swapped(config, split, template):  # b2n with the roles of base and new swapped
+        task = PROTOCOLS.get("b2n").build(config, split, template)
+        return replace(task, protocol="swapped", seen=task.unseen, unseen=task.seen)
+
+    PROTOCOLS.register("swapped")(Protocol("swapped", swapped))
+    try:
+        task = build_task(cfg(root, protocol={"name": "swapped"}))
+        assert task.protocol == "swapped" and task.seen.classes == ("b1", "b2", "b3", "b4")
+    finally:
+        PROTOCOLS._items.pop("swapped")
+    with pytest.raises(ConfigError, match=r"protocol.name = 'swapped': must be one of \('b2n'"):
+        cfg(root, protocol={"name": "swapped"})

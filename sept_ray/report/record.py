@@ -21,6 +21,7 @@ from mlflow.tracking import MlflowClient
 from mlflow.utils.mlflow_tags import MLFLOW_PARENT_RUN_ID
 
 from sept_ray.config import ConfigError
+from sept_ray.protocols import PROTOCOLS
 
 PLAN_ARTIFACT = "sweep_plan.json"
 
@@ -164,9 +165,8 @@ def load_sweep(uri: str, experiment: str, run_id: str = "") -> SweepRecord:
 def trial_record(run) -> TrialRecord:
     """A :class:`TrialRecord` of one trial's MLflow run."""
     tags, params = run.data.tags, dict(run.data.params)
-    dataset = tags.get("sept.dataset", "")
-    if tags.get("sept.protocol") == "xd":
-        dataset = f"{dataset}->{params.get('protocol.target', '')}"
+    protocol = PROTOCOLS.get(tags.get("sept.protocol", "b2n"))
+    dataset = protocol.table_cell(tags.get("sept.dataset", ""), params.get("protocol.target", ""))
     return TrialRecord(
         name=tags.get("sept.trial_name", run.info.run_name or run.info.run_id),
         run_id=run.info.run_id,

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sept_ray.config import BackboneConfig, TrialConfig
+from sept_ray.protocols import protocol_of
 
 
 class CacheFillError(RuntimeError):
@@ -36,13 +37,12 @@ class CacheJob:
 
 def cache_jobs(configs: list[TrialConfig]) -> list[CacheJob]:
     """The distinct entries ``configs`` read: each training dataset (with its crop views) and
-    each xd target (centre crops only), in first-seen order."""
+    each dataset a protocol scores besides it (an xd target; centre crops only), in first-seen
+    order."""
     jobs: dict[tuple, CacheJob] = {}
     for cfg in configs:
         views = cfg.data.crop_views if cfg.data.train_crop == "random" else 0
-        folders = [(cfg.data.name, views)]
-        if cfg.protocol.name == "xd":
-            folders.append((cfg.protocol.target, 0))
+        folders = [(cfg.data.name, views), *((t, 0) for t in protocol_of(cfg).targets(cfg))]
         for name, n_views in folders:
             folder = str(Path(cfg.data.root) / name)
             key = (cfg.backbone.name, cfg.backbone.weights, folder, n_views, cfg.cache_dir)

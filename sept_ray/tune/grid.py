@@ -9,6 +9,7 @@ from typing import Any
 
 from sept_ray.config import ConfigError, TrialConfig, deep_merge
 from sept_ray.data.manifest import count_folds, dataset_dir
+from sept_ray.protocols import protocol_of
 from sept_ray.sept.ablation import ABLATION_ROWS
 
 SEPT_SUFFIX = "+sept"
@@ -85,9 +86,7 @@ def variant_overrides(variant: str) -> dict[str, Any]:
 
 def table_dataset(cfg: TrialConfig) -> str:
     """The table's dataset cell: the dataset, or ``<source>-><target>`` for an xd trial."""
-    if cfg.protocol.name == "xd":
-        return f"{cfg.data.name}->{cfg.protocol.target}"
-    return cfg.data.name
+    return protocol_of(cfg).table_cell(cfg.data.name, cfg.protocol.target)
 
 
 def trial_name(cfg: TrialConfig, label: str = "") -> str:
