@@ -114,7 +114,9 @@ def build_report(
     with tempfile.TemporaryDirectory() as tmp:
         downloads = Path(tmp)
         if record.study == "search":
-            figures += search_figure_files(record, figure_dir)
+            search_files, absent = search_figure_files(record, figure_dir)
+            figures += search_files
+            tables[0].notes += absent
         elif finished:
             if record.study != "xd":
                 path = save_png(base_new_scatter(rows), figure_dir / "base_vs_new.png")
@@ -245,16 +247,22 @@ def short(text: str) -> str:
     return text if number.is_integer() and "." not in text else f"{number:.4g}"
 
 
-def search_figure_files(record: SweepRecord, figure_dir: Path) -> list[FigureFile]:
+def search_figure_files(
+    record: SweepRecord, figure_dir: Path
+) -> tuple[list[FigureFile], list[str]]:
+    """A search's Optuna figures, and a note for each figure it has not, saying why (e.g. every
+    setting scored the same objective, so there are no importances)."""
     study = rebuild_study(record)
     if study is None:
-        return []
-    out = []
+        return [], ["no Optuna figures: the sweep logged no search space"]
+    out, absent = [], []
     for name, figure, caption in search_figures(study):
-        if figure is not None:
+        if figure is None:
+            absent.append(f"{name}: {caption}")
+        else:
             path = save_png(figure, figure_dir / f"{name}.png")
             out.append(FigureFile(path, "Optuna search", caption))
-    return out
+    return out, absent
 
 
 def ordered_datasets(trials: list[TrialRecord]) -> list[str]:

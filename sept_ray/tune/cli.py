@@ -18,7 +18,6 @@ from sept_ray.help_text import plain
 from sept_ray.report import studies
 from sept_ray.tune.cache_fill import CacheFillError
 from sept_ray.tune.env_defaults import ENV, FLAG, apply_env_defaults, where_lines
-from sept_ray.tune.faults import faults_from_env
 from sept_ray.tune.grid import SPACE_SUFFIXES, GridTrial
 from sept_ray.tune.sweep import (
     SWEEP_FILE,
@@ -313,7 +312,6 @@ def study_spec(
         max_failures=args.max_failures,
         checkpoint_every=args.checkpoint_every,
         cache_gpus=cache_gpus(args),
-        faults=faults_from_env(),
         params={
             "study": study,
             "datasets": setup.datasets,

@@ -22,7 +22,6 @@ from sept_ray.data.manifest import load_split
 from sept_ray.data.split import base_new_split
 from sept_ray.protocols import MIN_VAL_BASE_CLASSES
 from sept_ray.report.studies import write_table
-from sept_ray.tune.faults import fault_point
 from sept_ray.tune.grid import GridTrial
 from sept_ray.tune.sweep import (
     SweepSpec,
@@ -156,7 +155,7 @@ def run_search(
     from sept_ray.tune.trainable import train_search
 
     started = time.monotonic()
-    check_run_options(spec, ["search"])
+    check_run_options(spec)
     session = open_session(spec, resume)
     first = session.trials[0]
     size = bank_size(session.trials)
@@ -181,9 +180,6 @@ def run_search(
             "trial": replace(first.config, output_dir=str(session.run_dir / "trials")).to_dict(),
             "checkpoint_every": spec.checkpoint_every,
         }
-        if "search" in spec.faults:  # fires once, in whichever sample reaches its step first
-            marker = session.run_dir / "faults" / "search.fired"
-            point["fault"] = fault_point(spec.faults["search"], marker)
         tuner = make_tuner(
             session,
             train_search,

@@ -24,7 +24,6 @@ from filelock import FileLock
 from sept_ray.config import ConfigError
 from sept_ray.metrics import RunScore, TableRow, aggregate
 from sept_ray.report.tables import write_tables
-from sept_ray.tune.faults import Fault, fault_point
 from sept_ray.tune.grid import GridTrial, table_dataset
 
 
@@ -46,7 +45,6 @@ class SweepSpec:
     cache_gpus: float = 0.0  # GPUs of each embedding-cache task
     table_stem: str = "b2n_table"  # file name of the aggregated Base/New/H table
     params: dict[str, Any] = field(default_factory=dict)  # logged on the sweep's parent run
-    faults: dict[str, Fault] = field(default_factory=dict)  # tests only: see tune.faults
 
 
 @dataclass
@@ -383,34 +381,24 @@ def close_session(session: SweepSession, status: str) -> None:
     MlflowClient(session.uri).set_terminated(session.parent_id, status)
 
 
-def check_run_options(spec: SweepSpec, names: list[str]) -> None:
-    """The checkpoint interval is >= 0 and every injected fault names one of ``names`` (the
-    sweep's trials; a search's samples share the one point ``search``)."""
+def check_run_options(spec: SweepSpec) -> None:
+    """The checkpoint interval is >= 0."""
     if spec.checkpoint_every < 0:
         raise ConfigError(f"--checkpoint-every {spec.checkpoint_every}: must be >= 0 (0: never)")
-    unknown = sorted(set(spec.faults) - set(names))
-    if unknown:
-        raise ConfigError(f"injected faults name no trial of the sweep ({names}): {unknown}")
 
 
-def trial_points(
-    trials: list[GridTrial], faults: dict[str, Fault], run_dir: Path, checkpoint_every: int = 1
-) -> list[dict[str, Any]]:
-    """Tune's grid points: each trial's name, table row, config, checkpoint interval (epochs)
-    and any injected fault (whose marker file, under ``<run_dir>/faults``, records that it
-    fired)."""
-    points = []
-    for t in trials:
-        point = {
+def trial_points(trials: list[GridTrial], checkpoint_every: int = 1) -> list[dict[str, Any]]:
+    """Tune's grid points: each trial's name, table row, config and checkpoint interval
+    (epochs)."""
+    return [
+        {
             "name": t.name,
             "label": t.row,
             "trial": t.config.to_dict(),
             "checkpoint_every": checkpoint_every,
         }
-        if t.name in faults:
-            point["fault"] = fault_point(faults[t.name], run_dir / "faults" / f"{t.name}.fired")
-        points.append(point)
-    return points
+        for t in trials
+    ]
 
 
 def run_sweep(spec: SweepSpec, resume: Path | None = None) -> SweepResult:
@@ -422,11 +410,11 @@ def run_sweep(spec: SweepSpec, resume: Path | None = None) -> SweepResult:
     from sept_ray.tune.trainable import train_b2n
 
     started = time.monotonic()
-    check_run_options(spec, [t.name for t in spec.trials])
+    check_run_options(spec)
     session = open_session(spec, resume)
     trials, run_dir = session.trials, session.run_dir
     try:
-        points = trial_points(trials, spec.faults, run_dir, spec.checkpoint_every)
+        points = trial_points(trials, spec.checkpoint_every)
         tuner = make_tuner(
             session,
             train_b2n,

@@ -30,7 +30,6 @@ from ray import tune
 from sept_ray.config import TrialConfig, deep_merge, unflatten
 from sept_ray.train import EpochMetrics, run_trial
 from sept_ray.train_state import TrainState, saved_epoch
-from sept_ray.tune.faults import maybe_fail
 
 # Tune logs every persisted checkpoint at INFO (one line per epoch per trial): keep progress readable
 logging.getLogger("ray.train._internal.storage").setLevel(logging.WARNING)
@@ -82,11 +81,9 @@ def train_b2n(config: dict[str, Any]) -> None:
     Tune restores one) and report each evaluation, with a checkpoint every
     ``point["checkpoint_every"]`` epochs (default 1; 0: never)."""
     cfg = resolve_point(config)
-    fault = config["point"].get("fault")
     every = config["point"].get("checkpoint_every", 1)
 
     def on_epoch(metrics: EpochMetrics, state: TrainState) -> None:
-        maybe_fail(fault, metrics.epoch)
         report_epoch(epoch_report(metrics), state, metrics.epoch, every)
 
     checkpoint = tune.get_checkpoint()
@@ -119,7 +116,6 @@ def train_search(config: dict[str, Any]) -> None:
     cfg = resolve_point(config)
     out_dir = Path(cfg.output_dir) / tune.get_context().get_trial_id()
     datasets = config["point"]["datasets"]
-    fault = config["point"].get("fault")
     every = config["point"].get("checkpoint_every", 1)
     saved = tempfile.TemporaryDirectory(prefix="sept-search-")
     progress: dict[str, Any] = {"scores": {}, "seconds": 0.0, "dataset": "", "step": 0}
@@ -148,7 +144,6 @@ def train_search(config: dict[str, Any]) -> None:
             ) -> None:
                 values = epoch_report(m)
                 values["epoch"] = step0 + m.epoch
-                maybe_fail(fault, values["epoch"])
                 mark = {"scores": scores, "seconds": done_seconds, "dataset": dataset}
                 mark["step"] = values["epoch"]
                 report_epoch(values, state, m.epoch, every, mark)

@@ -4,14 +4,14 @@ crashed trial continues from its last checkpoint to the numbers of an uninterrup
 
 import contextlib
 import io
-import json
 
 import pytest
+from fault_injection import Fault, faulty
 from mlflow_server import sweep_runs
 
-from sept_ray.config import ConfigError, TrialConfig
+from sept_ray.config import TrialConfig
 from sept_ray.train import run_trial
-from sept_ray.tune.faults import FAULTS_ENV, parse_faults
+from sept_ray.tune import trainable
 from sweeps import b2n
 
 from conftest import write_bank, write_tone_dataset
@@ -19,10 +19,10 @@ from conftest import write_bank, write_tone_dataset
 pytestmark = pytest.mark.slow
 CLASSES = ["alpha", "beta", "delta", "gamma"]
 EPOCHS = 4
-FAULTS = {  # trial -> (epoch, mode): the fault fires before that epoch is reported
-    "Tones-fold1-seed0-coop": {"epoch": 2, "mode": "raise"},
-    "Tones-fold1-seed3-coop+sept": {"epoch": 3, "mode": "raise"},
-    "Tones-fold1-seed4-coop": {"epoch": 3, "mode": "exit"},
+FAULTS = {  # trial -> fault: it fires before that epoch is reported
+    "Tones-fold1-seed0-coop": Fault(2, "raise"),
+    "Tones-fold1-seed3-coop+sept": Fault(3, "raise"),
+    "Tones-fold1-seed4-coop": Fault(3, "exit"),
 }
 
 
@@ -41,8 +41,8 @@ def crashed_sweep(tmp_path_factory, small_weights):
         "backbone.device=cpu",
     ]  # fmt: skip
     printed = io.StringIO()
-    with contextlib.redirect_stdout(printed), pytest.MonkeyPatch.context() as env:
-        env.setenv(FAULTS_ENV, json.dumps(FAULTS))
+    with contextlib.redirect_stdout(printed), pytest.MonkeyPatch.context() as patch:
+        patch.setattr(trainable, "train_b2n", faulty(trainable.train_b2n, FAULTS, root / "fired"))
         code = b2n.main(argv)
     return root, code, printed.getvalue()
 
@@ -55,7 +55,7 @@ def test_every_trial_finishes_though_a_quarter_crashed(crashed_sweep):
     root, code, printed = crashed_sweep
     assert code == 0, printed
     assert "12 trials finished, 0 failed" in printed
-    fired = sorted(p.stem for p in (root / "results" / "faults").glob("*/faults/*.fired"))
+    fired = sorted(p.stem for p in (root / "fired").glob("*.fired"))
     assert fired == sorted(FAULTS)  # every fault fired, once
 
 
@@ -73,7 +73,7 @@ def test_each_trial_is_one_finished_run_with_one_point_per_epoch(crashed_sweep):
     assert {r.data.tags["sept.restarts"] for r in restarted.values()} == {"1"}
     for name, run in restarted.items():
         error = run.data.tags["sept.last_error"]
-        if FAULTS[name]["mode"] == "raise":
+        if FAULTS[name].mode == "raise":
             assert "InjectedFault: injected fault at epoch" in error
         else:  # the worker process died: Ray says so
             assert "worker process has died" in error
@@ -91,7 +91,7 @@ def test_a_crashed_trial_continues_from_its_checkpoint_to_the_uninterrupted_numb
     for name, fault in FAULTS.items():
         run = by_name[name]
         # the last checkpoint was the epoch before the fault: training went on from there
-        assert run.data.tags["sept.resumed_from_epoch"] == str(fault["epoch"] - 1)
+        assert run.data.tags["sept.resumed_from_epoch"] == str(fault.epoch - 1)
         (trial_dir,) = (root / "results" / "faults").glob(f"*/trials/{name}")
         cfg = TrialConfig.from_yaml(trial_dir / "config.yaml")
         again = run_trial(
@@ -102,10 +102,3 @@ def test_a_crashed_trial_continues_from_its_checkpoint_to_the_uninterrupted_numb
         assert run.data.metrics["new"] == pytest.approx(again.new, abs=1e-9)
     untouched = [r for n, r in by_name.items() if n not in FAULTS]
     assert all("sept.resumed_from_epoch" not in r.data.tags for r in untouched)
-
-
-def test_fault_specs_are_checked():
-    assert parse_faults('{"t": {"epoch": 1, "mode": "exit"}}')["t"].mode == "exit"
-    for bad in ("[", '{"t": {"epoch": 1}}', '{"t": {"epoch": -1, "mode": "raise"}}', "[1]"):
-        with pytest.raises(ConfigError, match=FAULTS_ENV):
-            parse_faults(bad)
