@@ -14,9 +14,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import numpy as np
 import torch
 from torch import nn
+
+from sept_ray.backbones import seeded_init
 
 if TYPE_CHECKING:
     from transformers import CLIPTextConfig
@@ -185,35 +186,13 @@ class ClipTextTower(nn.Module):
 
 
 def init_random_weights(tower: nn.Module, seed: int) -> None:
-    """Deterministic random weights for a text tower, from ``numpy.random.default_rng(seed)``
-    (uniform draws: the same numbers on every platform and library version, whatever torch's RNG).
-
-    Modules in ``named_modules`` order: embeddings ±0.02·sqrt(3) (std 0.02), linear weights
-    ±sqrt(3 / fan_in) (unit variance for unit-variance inputs), biases ±0.1, LayerNorm scales
-    1 ± 0.2 and shifts ±0.1. A parameter of any other kind raises ``TypeError``.
+    """Deterministic random weights for a text tower (:func:`~.seeded_init.seeded_uniform`):
+    embeddings ±0.02·sqrt(3) (std 0.02), linear weights ±sqrt(3 / fan_in), biases ±0.1,
+    LayerNorm scales 1 ± 0.2 and shifts ±0.1. A parameter of any other kind raises ``TypeError``.
     """
-    rng = np.random.default_rng(seed)
-
-    def draw(tensor: torch.Tensor, low: float, high: float) -> None:
-        values = low + (high - low) * rng.random(tuple(tensor.shape))
-        tensor.copy_(torch.from_numpy(values.astype(np.float32)))
-
-    done: set[int] = set()
-    with torch.no_grad():
-        for module in tower.modules():
-            if isinstance(module, nn.Embedding):
-                draw(module.weight, -0.02 * 3**0.5, 0.02 * 3**0.5)
-            elif isinstance(module, nn.Linear):
-                bound = (3.0 / module.in_features) ** 0.5
-                draw(module.weight, -bound, bound)
-                if module.bias is not None:
-                    draw(module.bias, -0.1, 0.1)
-            elif isinstance(module, nn.LayerNorm):
-                draw(module.weight, 0.8, 1.2)
-                draw(module.bias, -0.1, 0.1)
-            else:
-                continue
-            done.update(id(p) for p in module.parameters(recurse=False))
-    left = [name for name, p in tower.named_parameters() if id(p) not in done]
-    if left:
-        raise TypeError(f"init_random_weights: no rule for parameters {left}")
+    rules = [
+        (nn.Embedding, seeded_init.embedding),
+        (nn.Linear, seeded_init.dense(lambda m: m.in_features)),
+        (nn.LayerNorm, seeded_init.norm),
+    ]
+    seeded_init.seeded_uniform(tower, seed, rules, name="init_random_weights")

@@ -26,10 +26,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-import numpy as np
 import torch
 from torch import nn
 
+from sept_ray.backbones import seeded_init
 from sept_ray.backbones.base import FrozenALM, TokenBatch, Vocabulary
 from sept_ray.backbones.checkpoints import WEIGHTS, WeightsSource, add_weights, resolve_weights
 from sept_ray.backbones.htsat import HTSATConfig
@@ -136,42 +136,24 @@ class CaptionEncoder(nn.Module):
 
 
 def init_random_text_weights(encoder: CaptionEncoder, seed: int) -> None:
-    """Deterministic random weights for the text tower, from ``numpy.random.default_rng(seed)``
-    (uniform draws: the same numbers on every platform and library version, whatever torch's RNG).
-
-    Modules in ``modules()`` order: token and position embeddings ±0.02·sqrt(3) (std 0.02),
-    GPT-2's ``Conv1D`` (weight [in, out]) and ``nn.Linear`` weights ±sqrt(3 / fan_in), biases
-    ±0.1, LayerNorm scales 1 ± 0.2 and shifts ±0.1. A parameter of any other kind raises
-    ``TypeError``.
+    """Deterministic random weights for the text tower (:func:`~.seeded_init.seeded_uniform`,
+    drawn in float32): token and position embeddings ±0.02·sqrt(3) (std 0.02), GPT-2's
+    ``Conv1D`` (weight [in, out]) and ``nn.Linear`` weights ±sqrt(3 / fan_in), biases ±0.1,
+    LayerNorm scales 1 ± 0.2 and shifts ±0.1. A parameter of any other kind raises ``TypeError``.
     """
     from transformers.pytorch_utils import Conv1D
 
-    rng = np.random.default_rng(seed)
+    def fan_in(module: nn.Module) -> int:
+        return module.weight.shape[0 if isinstance(module, Conv1D) else 1]
 
-    def draw(tensor: torch.Tensor, low: float, high: float) -> None:
-        values = low + (high - low) * rng.random(tuple(tensor.shape), dtype=np.float32)
-        tensor.copy_(torch.from_numpy(values))
-
-    done: set[int] = set()
-    with torch.no_grad():
-        for module in encoder.modules():
-            if isinstance(module, nn.Embedding):
-                draw(module.weight, -0.02 * 3**0.5, 0.02 * 3**0.5)
-            elif isinstance(module, Conv1D | nn.Linear):
-                fan_in = module.weight.shape[0 if isinstance(module, Conv1D) else 1]
-                bound = (3.0 / fan_in) ** 0.5
-                draw(module.weight, -bound, bound)
-                if module.bias is not None:
-                    draw(module.bias, -0.1, 0.1)
-            elif isinstance(module, nn.LayerNorm):
-                draw(module.weight, 0.8, 1.2)
-                draw(module.bias, -0.1, 0.1)
-            else:
-                continue
-            done.update(id(p) for p in module.parameters(recurse=False))
-    left = [name for name, p in encoder.named_parameters() if id(p) not in done]
-    if left:
-        raise TypeError(f"init_random_text_weights: no rule for parameters {left}")
+    rules = [
+        (nn.Embedding, seeded_init.embedding),
+        ((Conv1D, nn.Linear), seeded_init.dense(fan_in)),
+        (nn.LayerNorm, seeded_init.norm),
+    ]
+    seeded_init.seeded_uniform(
+        encoder, seed, rules, float32_draws=True, name="init_random_text_weights"
+    )
 
 
 class MSClap(FrozenALM):

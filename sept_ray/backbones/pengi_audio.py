@@ -23,10 +23,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 import torch
 from torch import nn
 
+from sept_ray.backbones import seeded_init
 from sept_ray.backbones.htsat import HTSAT, HTSATConfig, WindowAttention
 from sept_ray.backbones.htsat_frontend import ConvSpectrogram, LogMelFilterBank
 from sept_ray.backbones.projection import Projection
@@ -102,8 +102,7 @@ def load_audio_encoder_weights(
 
 
 def init_random_weights(encoder: nn.Module, seed: int) -> None:
-    """Deterministic random weights from ``numpy.random.default_rng(seed)`` (uniform draws of
-    PCG64: the same numbers on every platform and library version), independent of torch's RNG.
+    """Deterministic random weights (:func:`~.seeded_init.seeded_uniform`).
 
     The fixed front end (STFT kernels, mel matrix) and derived buffers keep their values.
     Linear/conv weights ±sqrt(3 / fan_in) (unit variance for unit-variance inputs), biases ±0.1,
@@ -111,11 +110,14 @@ def init_random_weights(encoder: nn.Module, seed: int) -> None:
     variance U(50, 150) dB² (about log-mel statistics of audio in [-1, 1]), relative position
     biases ±1. A parameter of any other kind raises ``TypeError``.
     """
-    rng = np.random.default_rng(seed)
 
-    def draw(tensor: torch.Tensor, low: float, high: float) -> None:
-        values = low + (high - low) * rng.random(tuple(tensor.shape))
-        tensor.copy_(torch.from_numpy(values.astype(np.float32)))
+    def batch_norm(module: nn.Module, draw: seeded_init.Draw) -> None:
+        seeded_init.norm(module, draw)
+        draw(module.running_mean, -30.0, 0.0)
+        draw(module.running_var, 50.0, 150.0)
+
+    def relative_bias(module: nn.Module, draw: seeded_init.Draw) -> None:
+        draw(module.relative_position_bias_table, -1.0, 1.0)
 
     fixed = {
         id(p)
@@ -123,28 +125,10 @@ def init_random_weights(encoder: nn.Module, seed: int) -> None:
         if isinstance(m, ConvSpectrogram | LogMelFilterBank)
         for p in m.parameters()
     }
-    done = set(fixed)
-    with torch.no_grad():
-        for module in encoder.modules():
-            own = [p for p in module.parameters(recurse=False) if id(p) not in fixed]
-            if not own:
-                continue
-            if isinstance(module, nn.Linear | nn.Conv1d | nn.Conv2d):
-                bound = (3.0 / (module.weight[0].numel())) ** 0.5
-                draw(module.weight, -bound, bound)
-                if module.bias is not None:
-                    draw(module.bias, -0.1, 0.1)
-            elif isinstance(module, nn.LayerNorm | nn.BatchNorm2d):
-                draw(module.weight, 0.8, 1.2)
-                draw(module.bias, -0.1, 0.1)
-                if isinstance(module, nn.BatchNorm2d):
-                    draw(module.running_mean, -30.0, 0.0)
-                    draw(module.running_var, 50.0, 150.0)
-            elif isinstance(module, WindowAttention):
-                draw(module.relative_position_bias_table, -1.0, 1.0)
-            else:
-                continue
-            done.update(id(p) for p in own)
-    left = [name for name, p in encoder.named_parameters() if id(p) not in done]
-    if left:
-        raise TypeError(f"init_random_weights: no rule for parameters {left}")
+    rules = [
+        ((nn.Linear, nn.Conv1d, nn.Conv2d), seeded_init.dense(lambda m: m.weight[0].numel())),
+        (nn.LayerNorm, seeded_init.norm),
+        (nn.BatchNorm2d, batch_norm),
+        (WindowAttention, relative_bias),
+    ]
+    seeded_init.seeded_uniform(encoder, seed, rules, fixed=fixed, name="init_random_weights")
