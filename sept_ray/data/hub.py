@@ -15,37 +15,26 @@ import shutil
 import zipfile
 from pathlib import Path
 
+from sept_ray.data.catalog import DATASETS
 from sept_ray.data.manifest import ManifestError, count_folds, load_split
-from sept_ray.data.palm_classes import PALM_CLASSES
 from sept_ray.offline import is_offline
 from sept_ray.progress import progress
-
-HUB_OWNER = "MahiA"
-HUB_SIZES = {
-    "Beijing-Opera": "68 MB",
-    "CREMA-D": "653 MB",
-    "ESC50": "777 MB",
-    "ESC50-Actions": "772 MB",
-    "GT-Music-Genre": "1.4 GB",
-    "NS-Instruments": "14 GB",
-    "RAVDESS": "683 MB",
-    "SESA": "51 MB",
-    "TUT2017": "12 GB",
-    "UrbanSound8K": "6.8 GB",
-    "VocalSound": "6.9 GB",
-}
-"""Download sizes as PALM's DATASETS.md gives them (for the offline error)."""
 
 
 class DownloadError(FileNotFoundError):
     """A dataset is not on disk and could not be fetched; the message says what to do instead."""
 
 
+def hub_names() -> list[str]:
+    """The registered datasets with a hub copy (the paper's 11), sorted."""
+    return [n for n in DATASETS.names() if DATASETS.get(n).hub_repo]
+
+
 def hub_repo(name: str) -> str:
-    """``MahiA/<name>`` for one of the 11 datasets; an unknown name lists the known ones."""
-    if name not in PALM_CLASSES:
-        raise KeyError(f"unknown hub dataset {name!r} (known: {', '.join(sorted(PALM_CLASSES))})")
-    return f"{HUB_OWNER}/{name}"
+    """The hub repository of ``name`` (``MahiA/<name>``); an unknown name lists the known ones."""
+    if name not in hub_names():
+        raise KeyError(f"unknown hub dataset {name!r} (known: {', '.join(hub_names())})")
+    return DATASETS.get(name).hub_repo
 
 
 def is_complete(root: Path, name: str) -> bool:
@@ -53,7 +42,8 @@ def is_complete(root: Path, name: str) -> bool:
     try:
         folder = root / name
         folds = range(1, count_folds(folder) + 1)
-        return all(load_split(root, name, k).classes == PALM_CLASSES[name] for k in folds)
+        classes = DATASETS.get(name).classes
+        return all(load_split(root, name, k).classes == classes for k in folds)
     except ManifestError:
         return False
 
@@ -63,7 +53,7 @@ def offline_message(name: str, target: Path) -> str:
     repo = hub_repo(name)
     return (
         f"dataset {name!r} could not be downloaded (offline or no connection): download "
-        f"https://huggingface.co/datasets/{repo} ({HUB_SIZES[name]}) into {target} "
+        f"https://huggingface.co/datasets/{repo} ({DATASETS.get(name).hub_size}) into {target} "
         f"(e.g. `huggingface-cli download {repo} --repo-type dataset --local-dir {target}`, then "
         f"`sept data download {name} --root {target.parent}` to unpack and check it), or import "
         f"the official distribution with `sept data import {name} SRC_DIR {target.parent}`"
@@ -146,7 +136,7 @@ def download_dataset(name: str, root: str | Path, offline: bool | None = None) -
     unpack_archives(target)
     for fold in range(1, count_folds(target) + 1):
         classes = load_split(root, name, fold).classes
-        if classes != PALM_CLASSES[name]:
+        if classes != DATASETS.get(name).classes:
             raise ManifestError(
                 f"{target}: fold {fold} classes {classes} are not PALM's {name} classes"
             )

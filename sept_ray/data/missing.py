@@ -7,7 +7,6 @@ import difflib
 from pathlib import Path
 
 from sept_ray.data.catalog import DATASETS
-from sept_ray.data.palm_classes import PALM_CLASSES
 
 
 def known_names(root: Path) -> list[str]:
@@ -29,7 +28,7 @@ def closest_name(name: str, candidates: list[str]) -> str | None:
 def how_to_get(root: Path, name: str) -> str:
     """The commands that put ``name`` at ``root/name``, or how to point at it."""
     where = "or pass --data-root with the folder that holds it"
-    if name in PALM_CLASSES:
+    if name in DATASETS and DATASETS.get(name).hub_repo:
         return (
             f"get it with 'sept data download {name} --root {root}' (Hugging Face hub) or "
             f"'sept data import {name} SRC_DIR {root}' (from its official distribution), {where}"

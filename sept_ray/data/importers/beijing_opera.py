@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from sept_ray.data.catalog import DATASETS
 from sept_ray.data.importers.plan import (
     ImportPlan,
     Item,
@@ -19,7 +20,6 @@ from sept_ray.data.importers.plan import (
     stratified_folds,
 )
 from sept_ray.data.importers.registry import register
-from sept_ray.data.palm_classes import PALM_CLASSES
 
 SOURCE = (
     "Beijing Opera Percussion (Zenodo 1285212, beijing_opera_percussion_instrument_1.0.zip "
@@ -37,7 +37,7 @@ def import_beijing_opera(src: Path) -> ImportPlan:
         raise NativeLayoutError(
             f"{src}: no <id>__ajaysm__<instrument>-<NN>.wav files; expected {SOURCE}"
         )
-    instruments = {name: name for name in PALM_CLASSES["Beijing-Opera"]}
+    instruments = {name: name for name in DATASETS.get("Beijing-Opera").classes}
     items = [
         Item(path, f"audios/{path.name}", lookup(instruments, found.group(2), path))
         for path, found in matched

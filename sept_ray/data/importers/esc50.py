@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
+from sept_ray.data.catalog import DATASETS
 from sept_ray.data.importers.plan import (
     ImportPlan,
     Item,
@@ -18,7 +19,6 @@ from sept_ray.data.importers.plan import (
     parse_fold,
 )
 from sept_ray.data.importers.registry import register
-from sept_ray.data.palm_classes import PALM_CLASSES
 
 SOURCE = "ESC-50 (github.com/karolpiczak/ESC-50, ESC-50-master.zip): the folder with meta/esc50.csv and audio/"
 COLUMNS = ("filename", "fold", "category")
@@ -39,7 +39,7 @@ def read_meta(src: Path) -> tuple[Path, list[dict[str, str]]]:
 def esc_plan(name: str, src: Path) -> ImportPlan:
     """The clips of ``meta/esc50.csv`` whose category is a class of ``name``, in the official folds."""
     root, rows = read_meta(src)
-    keep = set(PALM_CLASSES[name])
+    keep = set(DATASETS.get(name).classes)
     pairs = []
     for line, row in enumerate(rows, start=2):
         classname = row["category"].replace("_", " ")

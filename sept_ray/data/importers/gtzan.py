@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from sept_ray.data.catalog import DATASETS
 from sept_ray.data.importers.plan import (
     ImportPlan,
     Item,
@@ -20,13 +21,12 @@ from sept_ray.data.importers.plan import (
     tail_split,
 )
 from sept_ray.data.importers.registry import register
-from sept_ray.data.palm_classes import PALM_CLASSES
 
 SOURCE = (
     "GTZAN (Kaggle andradaolteanu/gtzan-dataset-music-genre-classification, Data/genres_original; "
     "or the original genres.tar.gz): the folder holding the <genre>/ folders"
 )
-GENRES = PALM_CLASSES["GT-Music-Genre"]
+GENRES = DATASETS.get("GT-Music-Genre").classes
 NAME = re.compile(rf"({'|'.join(GENRES)})\.(\d{{5}})\.(wav|au)")
 KNOWN_CORRUPT = {"jazz.00054.wav": "known corrupt file of the Kaggle GTZAN copy"}
 TEST_FRACTION = 0.2

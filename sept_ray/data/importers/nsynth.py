@@ -11,9 +11,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from sept_ray.data.catalog import DATASETS
 from sept_ray.data.importers.plan import Fold, ImportPlan, Item, NativeLayoutError, find_root
 from sept_ray.data.importers.registry import register
-from sept_ray.data.palm_classes import PALM_CLASSES
 
 SOURCE = (
     "NSynth (magenta.tensorflow.org/datasets/nsynth, the json/wav archives nsynth-test.jsonwav.tar.gz "
@@ -27,7 +27,7 @@ def read_split(folder: Path) -> tuple[list[Item], int]:
     examples = folder / "examples.json"
     with open(examples, encoding="utf-8") as handle:
         notes = json.load(handle)
-    classes, items, left_out = set(PALM_CLASSES["NS-Instruments"]), [], 0
+    classes, items, left_out = set(DATASETS.get("NS-Instruments").classes), [], 0
     for note_id, attrs in sorted(notes.items()):
         family = attrs.get("instrument_family_str")
         if family in NOT_IN_PALM:

@@ -9,9 +9,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from sept_ray.data.catalog import DATASETS
 from sept_ray.data.importers.plan import Fold, ImportPlan, Item, NativeLayoutError, find_root
 from sept_ray.data.importers.registry import register
-from sept_ray.data.palm_classes import PALM_CLASSES
 
 SOURCE = "SESA (Zenodo 3519845, sesa.zip unpacked): the folder holding train/ and test/"
 LABEL = re.compile(r"[A-Za-z]+")
@@ -19,7 +19,7 @@ LABEL = re.compile(r"[A-Za-z]+")
 
 def read_folder(folder: Path, split: str) -> tuple[Item, ...]:
     """The WAV files of ``folder`` labelled by their name's leading word."""
-    classes = PALM_CLASSES["SESA"]
+    classes = DATASETS.get("SESA").classes
     items = []
     for path in sorted(folder.glob("*.wav")):
         word = LABEL.match(path.stem)
