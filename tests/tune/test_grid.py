@@ -113,11 +113,14 @@ def test_place_trials_keeps_labels(tmp_path):
 
 
 def test_all_methods_in_the_papers_order():
+    from sept_ray.methods import METHODS
     from sept_ray.tune.grid import all_methods
 
     assert all_methods()[:5] == ["zeroshot", "coop", "cocoop", "kgcoop", "dept"]
+    assert sorted(all_methods()) == METHODS.names()  # a newly registered method included
     assert variants(["all"], "both")[:3] == ["zeroshot", "coop", "coop+sept"]
-    assert len(variants(["all"], "both")) == 11
+    trainable = [m for m in METHODS.names() if METHODS.get(m).trainable]
+    assert len(variants(["all"], "both")) == len(METHODS.names()) + len(trainable)
 
 
 def test_xd_grid_and_its_cache_jobs(tmp_path):
