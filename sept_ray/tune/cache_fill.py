@@ -9,10 +9,12 @@ ever runs the audio tower to embed a dataset.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from sept_ray.config import BackboneConfig, TrialConfig
+from sept_ray.plugins import load_plugins
 from sept_ray.protocols import protocol_of
 
 
@@ -50,15 +52,17 @@ def cache_jobs(configs: list[TrialConfig]) -> list[CacheJob]:
     return list(jobs.values())
 
 
-def fill_entry(job: CacheJob) -> dict:
+def fill_entry(job: CacheJob, plugins: Sequence[str] = ()) -> dict:
     """Build ``job``'s entry unless present; returns what happened (``built``: this task wrote
-    the entry), where, and how long it took."""
+    the entry), where, and how long it took; ``plugins``: modules to import first (a backbone
+    registered outside the package)."""
     import ray
 
     from sept_ray.backbones import build_backbone
     from sept_ray.backbones.registry import release_backbones
     from sept_ray.features import EmbeddingCache
 
+    load_plugins(plugins)
     started = time.monotonic()
     backbone = build_backbone(job.backbone)
     cache = EmbeddingCache(job.cache_dir)
@@ -79,12 +83,15 @@ def fill_entry(job: CacheJob) -> dict:
     }
 
 
-def fill_cache(jobs: list[CacheJob], cpus: float, gpus: float) -> list[dict]:
-    """Run one Ray task per job (``cpus``/``gpus`` each) and print each entry as it is ready."""
+def fill_cache(
+    jobs: list[CacheJob], cpus: float, gpus: float, plugins: Sequence[str] = ()
+) -> list[dict]:
+    """Run one Ray task per job (``cpus``/``gpus`` each, importing ``plugins`` first) and print
+    each entry as it is ready."""
     import ray
 
     remote = ray.remote(fill_entry).options(num_cpus=cpus, num_gpus=gpus, max_retries=1)
-    pending = {remote.remote(job): job for job in jobs}
+    pending = {remote.remote(job, list(plugins)): job for job in jobs}
     records = []
     print(f"embedding cache: {len(jobs)} entries to check or fill", flush=True)
     while pending:

@@ -15,6 +15,7 @@ from typing import Any
 from sept_ray.config import PRESETS, ConfigError, deep_merge, parse_yaml, unflatten
 from sept_ray.data.synth.world import BUILTIN_DATASETS, ensure_world
 from sept_ray.help_text import plain
+from sept_ray.plugins import load_plugins
 from sept_ray.report import studies
 from sept_ray.tune.cache_fill import CacheFillError
 from sept_ray.tune.env_defaults import ENV, FLAG, apply_env_defaults, where_lines
@@ -71,6 +72,15 @@ def add_common_args(parser: argparse.ArgumentParser) -> None:
         nargs="+",
         default=list(BUILTIN_DATASETS),
         help="dataset folder names under --data-root (default: the built-in world)",
+    )
+    parser.add_argument(
+        "--plugin",
+        dest="plugins",
+        action="append",
+        default=[],
+        metavar="MODULE",
+        help="a module that registers methods, backbones, datasets or studies, imported by the "
+        "driver, every trial and every cache task (importable on every node; repeatable)",
     )
     parser.add_argument(
         "--seeds",
@@ -201,6 +211,7 @@ def parse_study_args(
     parse instead the options the sweep in that run folder was started with (from its
     ``sweep.json``), so a resume runs exactly the same trials."""
     args = apply_env_defaults(parser.parse_args(argv))
+    load_plugins(args.plugins)
     if args.resume is None:
         print("\n".join(where_lines(args)), flush=True)
         return args
@@ -218,6 +229,7 @@ def parse_study_args(
     args = apply_env_defaults(
         parser.parse_args([*shlex.split(stored["argv"]), "--resume", str(run_dir)])
     )
+    load_plugins(args.plugins)
     print("\n".join(where_lines(args, run_dir)), flush=True)
     return args
 
@@ -312,8 +324,10 @@ def study_spec(
         max_failures=args.max_failures,
         checkpoint_every=args.checkpoint_every,
         cache_gpus=cache_gpus(args),
+        plugins=list(args.plugins),
         params={
             "study": study,
+            "plugins": args.plugins,
             "datasets": setup.datasets,
             "seeds": setup.seeds,
             "folds": setup.folds or "all",

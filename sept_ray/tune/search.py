@@ -179,6 +179,7 @@ def run_search(
             "datasets": [t.config.data.name for t in session.trials],
             "trial": replace(first.config, output_dir=str(session.run_dir / "trials")).to_dict(),
             "checkpoint_every": spec.checkpoint_every,
+            "plugins": list(spec.plugins),
         }
         tuner = make_tuner(
             session,

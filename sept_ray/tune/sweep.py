@@ -15,6 +15,7 @@ import os
 import time
 import warnings
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -44,6 +45,7 @@ class SweepSpec:
     checkpoint_every: int = 1  # epochs between a trial's checkpoints (0: none; retries restart)
     cache_gpus: float = 0.0  # GPUs of each embedding-cache task
     table_stem: str = "b2n_table"  # file name of the aggregated Base/New/H table
+    plugins: list[str] = field(default_factory=list)  # modules every trial and cache task imports
     params: dict[str, Any] = field(default_factory=dict)  # logged on the sweep's parent run
 
 
@@ -261,7 +263,7 @@ def open_session(spec: SweepSpec, resume: Path | None = None) -> SweepSession:
     init_ray(spec.ray_address, spec.num_cpus)
     check_shared_storage(results_dir)  # several nodes: each must see the results folder
     records = fill_cache(
-        cache_jobs([t.config for t in trials]), spec.cpus_per_trial, spec.cache_gpus
+        cache_jobs([t.config for t in trials]), spec.cpus_per_trial, spec.cache_gpus, spec.plugins
     )
     if record is None:  # a folder of its own, though another sweep started in the same second
         run_dir = reserve_run_dir(run_dir)
@@ -387,15 +389,18 @@ def check_run_options(spec: SweepSpec) -> None:
         raise ConfigError(f"--checkpoint-every {spec.checkpoint_every}: must be >= 0 (0: never)")
 
 
-def trial_points(trials: list[GridTrial], checkpoint_every: int = 1) -> list[dict[str, Any]]:
-    """Tune's grid points: each trial's name, table row, config and checkpoint interval
-    (epochs)."""
+def trial_points(
+    trials: list[GridTrial], checkpoint_every: int = 1, plugins: Sequence[str] = ()
+) -> list[dict[str, Any]]:
+    """Tune's grid points: each trial's name, table row, config, checkpoint interval (epochs)
+    and the plugin modules its worker imports first."""
     return [
         {
             "name": t.name,
             "label": t.row,
             "trial": t.config.to_dict(),
             "checkpoint_every": checkpoint_every,
+            "plugins": list(plugins),
         }
         for t in trials
     ]
@@ -414,7 +419,7 @@ def run_sweep(spec: SweepSpec, resume: Path | None = None) -> SweepResult:
     session = open_session(spec, resume)
     trials, run_dir = session.trials, session.run_dir
     try:
-        points = trial_points(trials, spec.checkpoint_every)
+        points = trial_points(trials, spec.checkpoint_every, spec.plugins)
         tuner = make_tuner(
             session,
             train_b2n,

@@ -28,6 +28,7 @@ from typing import Any
 from ray import tune
 
 from sept_ray.config import TrialConfig, deep_merge, unflatten
+from sept_ray.plugins import load_plugins
 from sept_ray.train import EpochMetrics, run_trial
 from sept_ray.train_state import TrainState, saved_epoch
 
@@ -49,7 +50,9 @@ def epoch_report(metrics: EpochMetrics) -> dict[str, float]:
 
 def resolve_point(config: dict[str, Any]) -> TrialConfig:
     """``config["point"]["trial"]`` (a :meth:`TrialConfig.to_dict` mapping) with every other key
-    of ``config`` applied as a dotted override (``{"sept.lam": 0.3}``, as a searcher samples)."""
+    of ``config`` applied as a dotted override (``{"sept.lam": 0.3}``, as a searcher samples),
+    after importing the point's plugin modules (their registrations must exist here too)."""
+    load_plugins(config["point"].get("plugins", []))
     values = config["point"]["trial"]
     for key, value in config.items():
         if key != "point":
