@@ -11,6 +11,7 @@ import time
 
 from ray.tune import Callback
 
+from sept_ray.tune.point import point_of
 from sept_ray.tune.tracking import error_summary, trial_label
 
 
@@ -44,7 +45,7 @@ class ProgressPrinter(Callback):
         lines = [f"{self.done}/{self.total} done, {len(running)} running:"]
         for t in running:
             last = self.latest.get(t.trial_id, {})
-            epochs = t.config["point"]["trial"]["train"]["epochs"]
+            epochs = point_of(t.config).epochs
             scores = (
                 f"base {last['base']:6.2f}  new {last['new']:6.2f}  H {last['H']:6.2f}"
                 if last

@@ -23,6 +23,7 @@ from sept_ray.data.split import base_new_split
 from sept_ray.protocols import MIN_VAL_BASE_CLASSES
 from sept_ray.report.studies import write_table
 from sept_ray.tune.grid import GridTrial
+from sept_ray.tune.point import POINT, TrialPoint
 from sept_ray.tune.sweep import (
     SweepSpec,
     check_run_options,
@@ -172,25 +173,25 @@ def run_search(
             storage=optuna.storages.RDBStorage(storage_url),
         )
         limited = ConcurrencyLimiter(searcher, max_concurrent=spec.max_concurrent or 2)
-        point = {
-            "name": "search",
-            "sampled": True,
-            "label": "search",
-            "datasets": [t.config.data.name for t in session.trials],
-            "trial": replace(first.config, output_dir=str(session.run_dir / "trials")).to_dict(),
-            "checkpoint_every": spec.checkpoint_every,
-            "plugins": list(spec.plugins),
-        }
+        point = TrialPoint(
+            name="search",
+            label="search",
+            trial=replace(first.config, output_dir=str(session.run_dir / "trials")).to_dict(),
+            checkpoint_every=spec.checkpoint_every,
+            plugins=tuple(spec.plugins),
+            sampled=True,
+            datasets=tuple(t.config.data.name for t in session.trials),
+        )
         tuner = make_tuner(
             session,
             train_search,
-            {"point": point, **search_space(size)},
+            {POINT: point.to_config(), **search_space(size)},
             tune.TuneConfig(search_alg=limited, num_samples=num_samples, reuse_actors=True),
             num_samples,
         )
         print(
             f"searching {num_samples} settings of {len(SEARCHED)} SEPT options on "
-            f"{', '.join(point['datasets'])} (val protocol; N up to {size}); "
+            f"{', '.join(point.datasets)} (val protocol; N up to {size}); "
             f"MLflow: {session.uri} (experiment {spec.experiment!r})",
             flush=True,
         )

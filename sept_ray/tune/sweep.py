@@ -26,6 +26,7 @@ from sept_ray.config import ConfigError
 from sept_ray.metrics import RunScore, TableRow, aggregate
 from sept_ray.report.tables import write_tables
 from sept_ray.tune.grid import GridTrial, table_dataset
+from sept_ray.tune.point import POINT, TrialPoint, point_of
 
 
 @dataclass
@@ -160,7 +161,7 @@ def collect(grid, trials: list[GridTrial]) -> tuple[list[TrialOutcome], list[tup
     by_name = {t.name: (i, t) for i, t in enumerate(trials)}
     finished, failed = [], []
     for result in grid:
-        name = result.config["point"]["name"]
+        name = point_of(result.config).name
         metrics = result.metrics or {}
         if result.error is not None or not metrics.get("final"):
             lines = [line.strip() for line in str(result.error or "").splitlines() if line.strip()]
@@ -391,17 +392,11 @@ def check_run_options(spec: SweepSpec) -> None:
 
 def trial_points(
     trials: list[GridTrial], checkpoint_every: int = 1, plugins: Sequence[str] = ()
-) -> list[dict[str, Any]]:
+) -> list[TrialPoint]:
     """Tune's grid points: each trial's name, table row, config, checkpoint interval (epochs)
     and the plugin modules its worker imports first."""
     return [
-        {
-            "name": t.name,
-            "label": t.row,
-            "trial": t.config.to_dict(),
-            "checkpoint_every": checkpoint_every,
-            "plugins": list(plugins),
-        }
+        TrialPoint(t.name, t.row, t.config.to_dict(), checkpoint_every, tuple(plugins))
         for t in trials
     ]
 
@@ -423,7 +418,7 @@ def run_sweep(spec: SweepSpec, resume: Path | None = None) -> SweepResult:
         tuner = make_tuner(
             session,
             train_b2n,
-            {"point": tune.grid_search(points)},
+            {POINT: tune.grid_search([p.to_config() for p in points])},
             tune.TuneConfig(reuse_actors=True, max_concurrent_trials=spec.max_concurrent or None),
             len(trials),
         )

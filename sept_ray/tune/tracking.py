@@ -26,6 +26,7 @@ from mlflow.utils.mlflow_tags import MLFLOW_DATASET_CONTEXT, MLFLOW_PARENT_RUN_I
 from ray.tune import Callback
 
 from sept_ray.config import TrialConfig, flatten
+from sept_ray.tune.point import TrialPoint, point_of, sampled_settings
 
 EPOCH_METRICS = ("loss", "ce", "se", "se_intra", "se_inter", "base", "new", "H", "seconds")
 DIAGNOSTIC_PREFIX = "diag_"  # SEPT's hinge diagnostics, per evaluation
@@ -126,9 +127,9 @@ def dataset_input(entry: dict[str, Any]) -> DatasetInput:
     return DatasetInput(dataset, tags=[InputTag(MLFLOW_DATASET_CONTEXT, entry["context"])])
 
 
-def trial_params(point: dict[str, Any], overrides: dict[str, Any]) -> list[Param]:
+def trial_params(point: TrialPoint, overrides: dict[str, Any]) -> list[Param]:
     """MLflow params: the flattened config, then any sampled dotted overrides."""
-    flat = flatten(point["trial"])
+    flat = flatten(point.trial)
     flat.update(overrides)
     return [Param(key, str(value)[:MAX_PARAM_CHARS]) for key, value in sorted(flat.items())]
 
@@ -136,8 +137,8 @@ def trial_params(point: dict[str, Any], overrides: dict[str, Any]) -> list[Param
 def trial_label(trial) -> str:
     """A trial's unique name: the grid point's name, or for a searcher's sample
     ``<name>-<tune trial id>`` (every sample shares one point)."""
-    name = trial.config["point"]["name"]
-    return f"{name}-{trial.trial_id}" if trial.config["point"].get("sampled") else name
+    point = point_of(trial.config)
+    return f"{point.name}-{trial.trial_id}" if point.sampled else point.name
 
 
 class MlflowTracker(Callback):
@@ -192,7 +193,7 @@ class MlflowTracker(Callback):
         return self.existing
 
     def on_trial_start(self, iteration, trials, trial, **info) -> None:
-        point = trial.config["point"]
+        point = point_of(trial.config)
         name = trial_label(trial)
         known = self.child_runs().get(name)
         if known is not None:  # a retried or resumed trial: same run, continued
@@ -202,8 +203,8 @@ class MlflowTracker(Callback):
             self.client.update_run(known, status="RUNNING")
             self.client.set_tag(known, "sept.restarts", str(self.restarts(known) + 1))
             return
-        cfg = TrialConfig.from_dict(point["trial"])
-        overrides = {k: v for k, v in trial.config.items() if k != "point"}
+        cfg = TrialConfig.from_dict(point.trial)
+        overrides = sampled_settings(trial.config)
         run = self.client.create_run(
             self.experiment_id,
             run_name=name,
@@ -213,7 +214,7 @@ class MlflowTracker(Callback):
                 "sept.dataset": cfg.data.name,
                 "sept.protocol": cfg.protocol.name,
                 "sept.variant": cfg.variant,
-                "sept.label": point.get("label", cfg.variant),
+                "sept.label": point.label or cfg.variant,
                 "sept.backbone": cfg.backbone.name,
                 "sept.git_commit": self.commit,
                 "sept.tune_trial_id": trial.trial_id,
@@ -279,7 +280,7 @@ class MlflowTracker(Callback):
         if run_id is None:
             return
         last = trial.last_result or {}
-        out_dir = Path(last.get("output_dir") or trial.config["point"]["trial"]["output_dir"])
+        out_dir = Path(last.get("output_dir") or point_of(trial.config).output_dir)
         metrics_file = out_dir / "metrics.json"
         if metrics_file.is_file():
             written = json.loads(metrics_file.read_text())

@@ -31,6 +31,7 @@ from sept_ray.config import TrialConfig, deep_merge, unflatten
 from sept_ray.plugins import load_plugins
 from sept_ray.train import EpochMetrics, run_trial
 from sept_ray.train_state import TrainState, saved_epoch
+from sept_ray.tune.point import point_of, sampled_settings
 
 # Tune logs every persisted checkpoint at INFO (one line per epoch per trial): keep progress readable
 logging.getLogger("ray.train._internal.storage").setLevel(logging.WARNING)
@@ -49,14 +50,12 @@ def epoch_report(metrics: EpochMetrics) -> dict[str, float]:
 
 
 def resolve_point(config: dict[str, Any]) -> TrialConfig:
-    """``config["point"]["trial"]`` (a :meth:`TrialConfig.to_dict` mapping) with every other key
-    of ``config`` applied as a dotted override (``{"sept.lam": 0.3}``, as a searcher samples),
-    after importing the point's plugin modules (their registrations must exist here too)."""
-    load_plugins(config["point"].get("plugins", []))
-    values = config["point"]["trial"]
-    for key, value in config.items():
-        if key != "point":
-            values = deep_merge(values, unflatten({key: value}))
+    """The point's trial config with the searcher's sampled settings applied as dotted
+    overrides (``{"sept.lam": 0.3}``), after importing the point's plugin modules (their
+    registrations must exist here too)."""
+    point = point_of(config)
+    load_plugins(point.plugins)
+    values = deep_merge(point.trial, unflatten(sampled_settings(config)))
     return TrialConfig.from_dict(values)
 
 
@@ -82,9 +81,9 @@ def report_epoch(
 def train_b2n(config: dict[str, Any]) -> None:
     """Tune entry point: run the trial of :func:`resolve_point` (from its last checkpoint when
     Tune restores one) and report each evaluation, with a checkpoint every
-    ``point["checkpoint_every"]`` epochs (default 1; 0: never)."""
+    ``point.checkpoint_every`` epochs (default 1; 0: never)."""
     cfg = resolve_point(config)
-    every = config["point"].get("checkpoint_every", 1)
+    every = point_of(config).checkpoint_every
 
     def on_epoch(metrics: EpochMetrics, state: TrainState) -> None:
         report_epoch(epoch_report(metrics), state, metrics.epoch, every)
@@ -108,18 +107,18 @@ def train_b2n(config: dict[str, Any]) -> None:
 
 
 def train_search(config: dict[str, Any]) -> None:
-    """Tune entry point of a search: the sampled setting on ``point["datasets"]`` (val protocol),
+    """Tune entry point of a search: the sampled setting on ``point.datasets`` (val protocol),
     each in ``<output_dir>/<trial id>/<dataset>``; reports after each epoch (step counting on
     across datasets) and a final mean of per-dataset Base, New and H.
 
-    Each report carries a checkpoint (every ``point["checkpoint_every"]`` epochs): the running
+    Each report carries a checkpoint (every ``point.checkpoint_every`` epochs): the running
     dataset's training state and ``search.json`` (the finished datasets' scores, their training
     seconds, the running dataset and the step). A retried or resumed trial skips the finished
     datasets and continues the running one from its state."""
     cfg = resolve_point(config)
     out_dir = Path(cfg.output_dir) / tune.get_context().get_trial_id()
-    datasets = config["point"]["datasets"]
-    every = config["point"].get("checkpoint_every", 1)
+    datasets = point_of(config).datasets
+    every = point_of(config).checkpoint_every
     saved = tempfile.TemporaryDirectory(prefix="sept-search-")
     progress: dict[str, Any] = {"scores": {}, "seconds": 0.0, "dataset": "", "step": 0}
     checkpoint = tune.get_checkpoint()

@@ -22,6 +22,8 @@ from typing import Any
 
 from ray import cloudpickle
 
+from sept_ray.tune.point import point_of
+
 MODES = ("raise", "exit")
 
 
@@ -46,7 +48,7 @@ def faulty(
     def run(config: dict[str, Any]) -> None:
         from ray import tune
 
-        name = config["point"]["name"]
+        name = point_of(config).name
         if name not in faults:
             return trainable(config)
         fault, marker = faults[name], Path(markers) / f"{name}.fired"

@@ -1,0 +1,12 @@
+"""A trial's point survives Tune's config round trip (a plain mapping) and reads back typed."""
+
+import json
+
+from sept_ray.tune.point import POINT, TrialPoint, point_of, sampled_settings
+
+
+def test_a_point_goes_through_json_and_back():
+    point = TrialPoint("t", "coop", {"train": {"epochs": 3}, "output_dir": "/o"}, 2, ("plug",))
+    config = json.loads(json.dumps({POINT: point.to_config(), "sept.lam": 0.3}))
+    assert point_of(config) == point and point_of(config).epochs == 3
+    assert sampled_settings(config) == {"sept.lam": 0.3}
