@@ -3,7 +3,8 @@
 Data flow: PALM manifest -> the protocol's task (b2n: base/new split + seeded few-shot sample;
 see :mod:`sept_ray.protocols`) -> cached audio embeddings -> prompt learner (+ SEPT) -> SGD ->
 per-epoch Base/New/H (and SEPT's hinge diagnostics) -> the reported epoch (``train.report_epoch``)
--> artifacts in ``output_dir``.
+-> artifacts in ``output_dir``. In stages: :func:`prepare` (task, embeddings, learner, SEPT,
+probes: a :class:`Prepared`), :func:`train` (the epoch loop), :func:`summarise`.
 The trainer knows only the learner contract (``sept_ray.methods.base``); it never asks which
 method it trains.
 """
@@ -18,24 +19,21 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-import numpy as np
 import torch
-import yaml
-from safetensors.torch import save_file
 from torch.nn import functional as F
 
+from sept_ray.artifacts.trial_files import write_artifacts
 from sept_ray.backbones import build_backbone
+from sept_ray.backbones.base import FrozenALM
 from sept_ray.config import ConfigError, TrialConfig
 from sept_ray.efficiency import InferenceTiming, time_inference
 from sept_ray.features import DatasetEmbeddings, EmbeddingCache
 from sept_ray.memory import PeakMemory
 from sept_ray.methods import METHODS, AudioBatch, PromptLearner, PromptSet, build_method
-from sept_ray.methods.readable import prompt_tokens
-from sept_ray.methods.text_map import TEXT_MAP_FILE, load_bank_or_none, text_map
 from sept_ray.metrics import accuracy, harmonic_mean, per_class_accuracy
 from sept_ray.protocols import ScoredGroup, TrialTask, build_task
 from sept_ray.sept import NeighbourBank, SemanticExpansion, load_bank
-from sept_ray.sept.bank import save_bank
+from sept_ray.sept.bank import load_bank_or_none
 from sept_ray.sept.diagnostics import GroupProbe
 from sept_ray.train_state import TrainState, config_hash
 
@@ -222,16 +220,52 @@ def run_trial(
     return result
 
 
+@dataclass
+class Prepared:
+    """A trial ready to train (:func:`prepare`): its task and backbone, the embeddings it reads,
+    the learner (+ SEPT's expansion) with its optimizer and seeded generator, the two scored
+    groups, the shots as embedding rows and labels, and the diagnostics' probes (``step_probe``:
+    the base classes measured in every step of a SEPT trial; ``eval_probes``: at evaluation)."""
+
+    cfg: TrialConfig
+    task: TrialTask
+    backbone: FrozenALM
+    embeddings: DatasetEmbeddings
+    unseen_manifest: str
+    learner: PromptLearner
+    generator: torch.Generator
+    base_set: EvalSet
+    new_set: EvalSet
+    bank: NeighbourBank | None
+    expansion: SemanticExpansion | None
+    probes: dict[str, GroupProbe]
+    step_probe: GroupProbe | None
+    train_rows: torch.Tensor
+    train_labels: torch.Tensor
+    epochs: int
+    optimizer: torch.optim.Optimizer | None
+
+    @property
+    def eval_probes(self) -> list[GroupProbe]:
+        return [probe for probe in self.probes.values() if probe is not self.step_probe]
+
+
 def fit(
     cfg: TrialConfig,
     on_epoch: EpochHook | None,
     embed_missing: bool,
     resume_from: Path | None = None,
 ) -> Fitted:
-    """Build the protocol's task, load embeddings, build the learner (+ SEPT) and the
-    diagnostics' probes, train (from the state in ``resume_from`` when given), evaluate (every
-    ``eval_every`` epochs, the last, and under ``min_train_loss`` every epoch whose training loss
-    is a new minimum), time inference."""
+    """:func:`prepare` the trial, :func:`train` it (from the state in ``resume_from`` when
+    given), :func:`summarise` what it leaves."""
+    prepared = prepare(cfg, embed_missing)
+    history, train_seconds = train(prepared, on_epoch, resume_from)
+    return summarise(prepared, history, train_seconds)
+
+
+def prepare(cfg: TrialConfig, embed_missing: bool) -> Prepared:
+    """Build the protocol's task, load the embeddings it reads, build the learner (+ SEPT), its
+    optimizer (none for a method with nothing to train) and the diagnostics' probes."""
     task = build_task(cfg)
     check_short_classes(cfg, task)
     backbone = build_backbone(cfg.backbone)
@@ -259,17 +293,7 @@ def fit(
         if bank is not None
         else None
     )
-
     probes = diagnostic_probes(cfg, learner, task, base_set, new_set, expansion)
-    # a SEPT trial measures its base classes in every training step, from the step's z and p
-    step_probe = probes.get("base") if expansion is not None else None
-    eval_probes = [probe for probe in probes.values() if probe is not step_probe]
-
-    shots = task.shots
-    train_rows = embeddings.rows([c.path for c in shots])
-    train_labels = torch.tensor(
-        [task.train_classes.index(c.classname) for c in shots], device=device
-    )
     epochs = cfg.train.epochs if learner.trainable else 0
     optimizer = (
         torch.optim.SGD(
@@ -281,54 +305,78 @@ def fit(
         if epochs
         else None
     )
+    return Prepared(
+        cfg=cfg,
+        task=task,
+        backbone=backbone,
+        embeddings=embeddings,
+        unseen_manifest=unseen_embeddings.manifest_hash,
+        learner=learner,
+        generator=generator,
+        base_set=base_set,
+        new_set=new_set,
+        bank=bank,
+        expansion=expansion,
+        probes=probes,
+        # a SEPT trial measures its base classes in every training step, from the step's z and p
+        step_probe=probes.get("base") if expansion is not None else None,
+        train_rows=embeddings.rows([c.path for c in task.shots]),
+        train_labels=torch.tensor(
+            [task.train_classes.index(c.classname) for c in task.shots], device=device
+        ),
+        epochs=epochs,
+        optimizer=optimizer,
+    )
 
-    state = TrainState(learner, optimizer, generator, 0, [], config_hash(cfg.to_dict()))
+
+def train(
+    prepared: Prepared, on_epoch: EpochHook | None, resume_from: Path | None
+) -> tuple[list[EpochMetrics], float]:
+    """The training loop: every epoch (after the one ``resume_from``'s state saved), evaluated
+    every ``eval_every`` epochs, at the last, and under ``min_train_loss`` at every epoch whose
+    training loss is a new minimum; each evaluation goes to ``on_epoch`` with the state after
+    it. Returns the history and the training seconds (a resumed trial's included)."""
+    cfg, learner, epochs = prepared.cfg, prepared.learner, prepared.epochs
+    state = TrainState(
+        learner, prepared.optimizer, prepared.generator, 0, [], config_hash(cfg.to_dict())
+    )
     if resume_from is not None:
         state.load(resume_from)
     history = [EpochMetrics(**values) for values in state.history]
     started = time.perf_counter() - state.train_seconds
     best_loss = min((m.loss for m in history if m.epoch >= 1), default=float("inf"))
 
-    def evaluated(metrics: EpochMetrics) -> None:
+    def evaluated(metrics: EpochMetrics, step_stats: dict[str, float]) -> None:
+        metrics.diagnostics.update(step_stats)
+        every = cfg.train.diagnostics_every
+        if every and (metrics.epoch % every == 0 or metrics.epoch == epochs):
+            for probe in prepared.eval_probes:
+                metrics.diagnostics.update(probe.measure(learner))
         history.append(metrics)
         state.epoch, state.history = metrics.epoch, [asdict(m) for m in history]
         state.train_seconds = time.perf_counter() - started
         if on_epoch:
             on_epoch(metrics, state)
 
-    def measured(metrics: EpochMetrics, step_stats: dict[str, float]) -> EpochMetrics:
-        metrics.diagnostics.update(step_stats)
-        every = cfg.train.diagnostics_every
-        if every and (metrics.epoch % every == 0 or metrics.epoch == epochs):
-            for probe in eval_probes:
-                metrics.diagnostics.update(probe.measure(learner))
-        return metrics
-
     if epochs == 0 and not history:
-        evaluated(measured(evaluate(learner, base_set, new_set, 0, (0.0,) * 5, 0.0), {}))
+        scores = evaluate(learner, prepared.base_set, prepared.new_set, 0, (0.0,) * 5, 0.0)
+        evaluated(scores, {})
     for epoch in range(state.epoch + 1, epochs + 1):
         tic = time.perf_counter()
-        losses, step_stats = train_epoch(
-            learner,
-            base_set.prompts,  # every protocol's seen group is the training classes
-            expansion,
-            optimizer,
-            embeddings,
-            train_rows,
-            train_labels,
-            cfg.train.batch_size,
-            generator,
-            epoch,
-            step_probe=step_probe,
-        )
+        losses, step_stats = train_epoch(prepared, epoch)
         new_minimum = cfg.train.report_epoch == "min_train_loss" and losses[0] < best_loss
         best_loss = min(best_loss, losses[0])
         if epoch % cfg.train.eval_every == 0 or epoch == epochs or new_minimum:
             seconds = time.perf_counter() - tic
-            metrics = evaluate(learner, base_set, new_set, epoch, losses, seconds)
-            evaluated(measured(metrics, step_stats))
-    train_seconds = time.perf_counter() - started
+            scores = evaluate(learner, prepared.base_set, prepared.new_set, epoch, losses, seconds)
+            evaluated(scores, step_stats)
+    return history, time.perf_counter() - started
 
+
+def summarise(prepared: Prepared, history: list[EpochMetrics], train_seconds: float) -> Fitted:
+    """Per-class accuracy of the trained learner, its inference time (``train.time_inference``),
+    the hashes its run is tagged with and the datasets it read."""
+    learner, base_set, new_set = prepared.learner, prepared.base_set, prepared.new_set
     per_class = {
         "base": per_class_accuracy(
             predict(learner, base_set, True), base_set.labels, base_set.classes
@@ -339,28 +387,33 @@ def fit(
     }
     timing = (
         time_inference(
-            learner, backbone, base_set.prompts, base_set.audio, base_set.paths[:TIMING_CLIPS]
+            learner,
+            prepared.backbone,
+            base_set.prompts,
+            base_set.audio,
+            base_set.paths[:TIMING_CLIPS],
         )
-        if cfg.train.time_inference
+        if prepared.cfg.train.time_inference
         else None
     )
+    manifest = prepared.embeddings.manifest_hash
     tags = {
-        "backbone_weights": backbone.weights_id,
-        "dataset_manifest": embeddings.manifest_hash,
-        "neighbour_bank": bank.content_hash if bank else "",
+        "backbone_weights": prepared.backbone.weights_id,
+        "dataset_manifest": manifest,
+        "neighbour_bank": prepared.bank.content_hash if prepared.bank else "",
     }
     return Fitted(
         learner,
-        task,
-        bank,
-        expansion,
+        prepared.task,
+        prepared.bank,
+        prepared.expansion,
         history,
         per_class,
         train_seconds,
         timing,
         tags,
-        sum(probe.seconds for probe in probes.values()),
-        dataset_inputs(task, embeddings.manifest_hash, unseen_embeddings.manifest_hash),
+        sum(probe.seconds for probe in prepared.probes.values()),
+        dataset_inputs(prepared.task, manifest, prepared.unseen_manifest),
     )
 
 
@@ -477,24 +530,23 @@ def eval_set(
 
 
 def train_epoch(
-    learner: PromptLearner,
-    prompts: PromptSet,
-    expansion: SemanticExpansion | None,
-    optimizer: torch.optim.Optimizer,
-    embeddings: DatasetEmbeddings,
-    rows: torch.Tensor,
-    labels: torch.Tensor,
-    batch_size: int,
-    generator: torch.Generator,
-    epoch: int,
-    step_probe: GroupProbe | None = None,
+    prepared: Prepared, epoch: int
 ) -> tuple[tuple[float, float, float, float, float], dict[str, float]]:
-    """One pass over the shots in a seeded order, against the base-class ``prompts``.
+    """One pass over the shots in a seeded order, against the training classes' prompts (every
+    protocol's seen group).
 
     Loss = ce_weight * CE + the method's own terms (+ lambda * L_se). Returns the means over
-    steps of (loss, ce, se, se_intra, se_inter) (L_se and its terms unweighted) and of
-    ``step_probe``'s diagnostics of each step's z and p (empty without a probe).
+    steps of (loss, ce, se, se_intra, se_inter) (L_se and its terms unweighted) and of the step
+    probe's diagnostics of each step's z and p (empty without one).
     """
+    learner, expansion, optimizer = prepared.learner, prepared.expansion, prepared.optimizer
+    prompts, embeddings, generator = (
+        prepared.base_set.prompts,
+        prepared.embeddings,
+        prepared.generator,
+    )
+    rows, labels, step_probe = prepared.train_rows, prepared.train_labels, prepared.step_probe
+    batch_size = prepared.cfg.train.batch_size
     device = labels.device
     order = torch.randperm(len(rows), generator=generator)
     view = None
@@ -573,61 +625,3 @@ def evaluate(
         se_intra=se_intra,
         se_inter=se_inter,
     )
-
-
-def write_artifacts(result: TrialResult, fitted: Fitted) -> None:
-    """config.yaml, metrics.json, per_class_accuracy.json, split.json, prompt.safetensors
-    (learned parameters; absent for zero-shot), prompt_tokens.json (each learned context vector's
-    nearest vocabulary tokens, :mod:`sept_ray.methods.readable`; absent for methods without
-    context vectors: PALM, zero-shot), text_embeddings.npz (every class and its first N bank
-    phrases through the learned prompt and zero-shot, :mod:`sept_ray.methods.text_map`) and, with
-    SEPT, neighbours.json and the bank it used
-    (neighbour_bank.json, whose content hash is the ``neighbour_bank`` tag)."""
-    out = result.output_dir
-    cfg = result.config
-    learner, task = fitted.learner, fitted.task
-    (out / "config.yaml").write_text(yaml.safe_dump(cfg.to_dict(), sort_keys=False))
-    metrics = {
-        "final": result.summary(),
-        "history": [asdict(m) for m in result.history],
-        "tags": result.tags,
-        "datasets": result.datasets,
-    }
-    (out / "metrics.json").write_text(json.dumps(metrics, indent=1))
-    (out / "per_class_accuracy.json").write_text(json.dumps(result.per_class, indent=1))
-    split = task.record()
-    split["seed"] = cfg.train.seed
-    split["short_classes"] = task.short_classes(cfg.data.shots)
-    (out / "split.json").write_text(json.dumps(split, indent=1))
-    state = {k: v.detach().cpu().contiguous() for k, v in learner.state_dict().items()}
-    if state:
-        save_file(state, str(out / "prompt.safetensors"))
-    readable = prompt_tokens(learner)
-    if readable is not None:
-        text = json.dumps(readable, indent=1, ensure_ascii=False)
-        (out / "prompt_tokens.json").write_text(text, encoding="utf-8")
-    bank = fitted.bank or load_bank_or_none(cfg.sept.bank, cfg.data.name)
-    arrays = text_map(
-        learner,
-        task.split.classes,
-        task.train_classes,
-        task.template,
-        bank,
-        cfg.data.name,
-        result.n_neighbors or cfg.sept.n_neighbors,
-    )
-    np.savez(out / TEXT_MAP_FILE, **arrays)
-    expansion = fitted.expansion
-    if expansion is not None and fitted.bank is not None:
-        save_bank(fitted.bank, out / "neighbour_bank.json")
-        neighbours = {
-            "bank": cfg.sept.bank,
-            "bank_file": fitted.bank.source,
-            "bank_hash": result.tags["neighbour_bank"],
-            "n_neighbors": result.n_neighbors,
-            "classes": list(task.train_classes),
-            "neighbours": expansion.neighbours,
-            "margin_templates": expansion.templates,
-            "margins": expansion.margins.cpu().tolist(),
-        }
-        (out / "neighbours.json").write_text(json.dumps(neighbours, indent=1))

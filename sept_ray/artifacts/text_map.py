@@ -14,7 +14,7 @@ import numpy as np
 import torch
 
 from sept_ray.methods.base import PromptLearner
-from sept_ray.sept.bank import BankError, NeighbourBank
+from sept_ray.sept.bank import NeighbourBank
 
 TEXT_MAP_FILE = "text_embeddings.npz"
 
@@ -65,13 +65,3 @@ def text_map(
         "phrase_learned": phrase_learned.float().cpu().numpy(),
         "phrase_zeroshot": zeroshot[len(classes) :].float().cpu().numpy(),
     }
-
-
-def load_bank_or_none(spec: str, dataset: str) -> NeighbourBank | None:
-    """The bank of ``spec`` for ``dataset``, or None when there is none to read."""
-    from sept_ray.sept import load_bank
-
-    try:
-        return load_bank(spec, dataset)
-    except BankError:
-        return None

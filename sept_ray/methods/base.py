@@ -229,7 +229,7 @@ class PromptLearner(nn.Module):
     def context_vectors(self) -> torch.Tensor | None:
         """The learned context vectors [M, W] in the text tower's token-embedding space, shared
         by every prompt, or None for a method without any (read as words by
-        :mod:`sept_ray.methods.readable`)."""
+        :mod:`sept_ray.artifacts.readable`)."""
         return None
 
     def param_groups(self, lr: float) -> list[dict]:

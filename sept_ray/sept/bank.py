@@ -112,6 +112,14 @@ def load_bank(spec: str | Path, dataset: str = "") -> NeighbourBank:
     return read_bank(bank_path(spec, dataset))
 
 
+def load_bank_or_none(spec: str, dataset: str) -> NeighbourBank | None:
+    """The bank of ``spec`` for ``dataset``, or None when there is none to read."""
+    try:
+        return load_bank(spec, dataset)
+    except BankError:
+        return None
+
+
 def read_bank(path: Path) -> NeighbourBank:
     """Read and structurally validate the bank file ``path``."""
     if not path.is_file():

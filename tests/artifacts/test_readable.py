@@ -1,14 +1,14 @@
-"""Learned context vectors read as their nearest vocabulary tokens (sept_ray.methods.readable)."""
+"""Learned context vectors read as their nearest vocabulary tokens (sept_ray.artifacts.readable)."""
 
 import math
 
 import pytest
 import torch
 
+from sept_ray.artifacts.readable import nearest_tokens, prompt_text, prompt_tokens
 from sept_ray.backbones.base import Vocabulary
 from sept_ray.config import MethodConfig
 from sept_ray.methods import build_method
-from sept_ray.methods.readable import nearest_tokens, prompt_text, prompt_tokens
 
 TEMPLATE = "This is a sound of {}."
 

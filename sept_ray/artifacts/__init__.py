@@ -1,0 +1,1 @@
+"""The files a trial writes beside its metrics: readable prompts, text maps, the trial folder."""
