@@ -109,6 +109,18 @@ def trial_figures(inputs: ReportInputs, scatter: bool = True) -> ReportParts:
     return parts
 
 
+def trained_report(
+    inputs: ReportInputs, lead: list[layouts.Table], blocks: bool = True, scatter: bool = True
+) -> ReportParts:
+    """A study's ``lead`` tables, then (with ``blocks``) the b2n blocks and SEPT's paired effect,
+    then the trained-trial figures (:func:`trial_figures`); nothing without a finished trial."""
+    if not inputs.finished:
+        return ReportParts()
+    parts = ReportParts(lead + (result_tables(inputs) if blocks else []))
+    parts += trial_figures(inputs, scatter)
+    return parts
+
+
 def search_parts(inputs: ReportInputs) -> ReportParts:
     """A search's table of settings (best first) and its Optuna figures; the table's notes say
     why a figure is absent."""

@@ -4,13 +4,7 @@ the trained-trial figures."""
 from __future__ import annotations
 
 from sept_ray.report import layouts
-from sept_ray.report.sections import (
-    ReportInputs,
-    ReportParts,
-    result_tables,
-    table_rows,
-    trial_figures,
-)
+from sept_ray.report.sections import ReportInputs, ReportParts, table_rows, trained_report
 from sept_ray.studies.base import Study, register
 
 
@@ -23,7 +17,4 @@ class Ablation(Study):
             return ReportParts()
         rows, planned = table_rows(inputs)
         datasets = sorted({d for _, d in planned})
-        parts = ReportParts([layouts.ablation_table(rows, datasets, inputs.comparable)])
-        parts.tables += result_tables(inputs)
-        parts += trial_figures(inputs)
-        return parts
+        return trained_report(inputs, [layouts.ablation_table(rows, datasets, inputs.comparable)])

@@ -3,7 +3,7 @@ every trained-trial figure."""
 
 from __future__ import annotations
 
-from sept_ray.report.sections import ReportInputs, ReportParts, result_tables, trial_figures
+from sept_ray.report.sections import ReportInputs, ReportParts, trained_report
 from sept_ray.studies.base import Study, register
 
 
@@ -12,8 +12,4 @@ class B2N(Study):
     name = "b2n"
 
     def report(self, inputs: ReportInputs) -> ReportParts:
-        if not inputs.finished:
-            return ReportParts()
-        parts = ReportParts(result_tables(inputs))
-        parts += trial_figures(inputs)
-        return parts
+        return trained_report(inputs, [])

@@ -6,13 +6,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from sept_ray.report import layouts
-from sept_ray.report.sections import (
-    ReportInputs,
-    ReportParts,
-    result_tables,
-    table_rows,
-    trial_figures,
-)
+from sept_ray.report.sections import ReportInputs, ReportParts, table_rows, trained_report
 from sept_ray.studies.base import Study, register
 
 
@@ -23,11 +17,8 @@ class Efficiency(Study):
     def report(self, inputs: ReportInputs) -> ReportParts:
         if not inputs.finished:
             return ReportParts()
-        rows, _ = table_rows(inputs)
         finals = defaultdict(list)
         for trial in inputs.finished:
             finals[trial.label].append(trial.metrics)
-        parts = ReportParts([layouts.efficiency_table(rows, dict(finals), inputs.comparable)])
-        parts.tables += result_tables(inputs)
-        parts += trial_figures(inputs)
-        return parts
+        table = layouts.efficiency_table(table_rows(inputs)[0], dict(finals), inputs.comparable)
+        return trained_report(inputs, [table])

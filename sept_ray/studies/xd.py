@@ -4,7 +4,7 @@ the t-SNE and the per-dataset figures (no Base vs New: source and target are not
 from __future__ import annotations
 
 from sept_ray.report import layouts
-from sept_ray.report.sections import ReportInputs, ReportParts, table_rows, trial_figures
+from sept_ray.report.sections import ReportInputs, ReportParts, table_rows, trained_report
 from sept_ray.studies.base import Study, register
 
 
@@ -13,9 +13,7 @@ class CrossDataset(Study):
     name = "xd"
 
     def report(self, inputs: ReportInputs) -> ReportParts:
-        if not inputs.finished:
-            return ReportParts()
-        rows, _ = table_rows(inputs)
-        parts = ReportParts([layouts.xd_table(rows, inputs.comparable)])
-        parts += trial_figures(inputs, scatter=False)
-        return parts
+        lead = (
+            [layouts.xd_table(table_rows(inputs)[0], inputs.comparable)] if inputs.finished else []
+        )
+        return trained_report(inputs, lead, blocks=False, scatter=False)
