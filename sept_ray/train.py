@@ -513,14 +513,9 @@ def eval_set(
 ) -> EvalSet:
     """The clips of ``group``, with labels indexing its classes and prompts for them (built
     with the group's dataset template)."""
-    saved, learner.template = learner.template, group.template
-    try:
-        prompts = learner.prompts(group.classes)
-    finally:
-        learner.template = saved
     return EvalSet(
         classes=group.classes,
-        prompts=prompts,
+        prompts=learner.prompts(group.classes, template=group.template),
         audio=AudioBatch(
             embeddings.center[embeddings.rows([c.path for c in group.clips])].to(device)
         ),

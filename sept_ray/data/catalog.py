@@ -1,4 +1,5 @@
-"""Known datasets: their class names, hand-crafted zero-shot templates and fold counts (docs/DATASETS.md).
+"""Known datasets, one record each: class names, hand-crafted zero-shot template, fold count, hub
+copy and shipped neighbour bank (docs/DATASETS.md).
 
 The 11 datasets of the paper and the built-in sound world register here; a dataset of the user's
 own needs no entry (its template then defaults to :data:`DEFAULT_TEMPLATE`, or ``data.template``).
@@ -25,6 +26,8 @@ class DatasetInfo:
     folds: int
     classes: tuple[str, ...] = ()  # sorted class names; empty when only the data can tell
     hub_size: str = ""  # download size of its hub copy (PALM's DATASETS.md); empty: none
+    bank: str = ""  # its neighbour bank (sept.bank = builtin): a file of the package's banks
+    # folder, or an absolute path (a plugin's own); empty: none ships
 
     @property
     def hub_repo(self) -> str:
@@ -69,14 +72,15 @@ for _name, _folds, _template, _size in (  # the paper's 11, each with PALM's hub
     ("UrbanSound8K", 10, "This is a characteristic sound of {}.", "6.8 GB"),
     ("VocalSound", 1, "This is a human vocal sound of {}.", "6.9 GB"),
 ):
-    add(DatasetInfo(_name, _template, _folds, PALM_CLASSES[_name], _size))
+    add(DatasetInfo(_name, _template, _folds, PALM_CLASSES[_name], _size, f"{_name}.json"))
 
 
 def _add_builtin() -> None:
     from sept_ray.data.synth.world import BUILTIN_DATASETS
 
     for spec in BUILTIN_DATASETS.values():
-        add(DatasetInfo(spec.name, spec.template, spec.folds, tuple(sorted(spec.classes))))
+        classes = tuple(sorted(spec.classes))
+        add(DatasetInfo(spec.name, spec.template, spec.folds, classes, bank="builtin.json"))
 
 
 _add_builtin()

@@ -5,7 +5,9 @@ Shapes: B clips, P prompts, L tokens, W token width, D joint width.
 A learner turns names (class names, or SEPT's neighbour phrases) into a :class:`PromptSet` once,
 and then gives
 - ``encode(prompts, audio)``: L2-normalised text features [P, D] shared by the batch (SEPT's z and p);
-- ``forward(audio, prompts, labels)``: training logits, the CE weight and its own loss terms;
+- ``forward(audio, prompts, labels, extra)``: training logits, the CE weight and the method's
+  own loss terms (the base class encodes the class prompts and SEPT's ``extra`` prompts in one
+  pass; a method adds its terms in :meth:`PromptLearner.own_losses`);
 - ``predictor(prompts, seen)``: test-time logits, with every audio-independent part done once;
 - ``param_groups(lr)``: what the optimiser updates, at which learning rate.
 """
@@ -143,9 +145,12 @@ class PromptLearner(nn.Module):
     Subclasses set ``trainable`` (False: nothing to train), ``Options`` (a dataclass of the
     method's own settings, read from ``method.options``) and ``train_defaults`` (``train`` settings
     the method's reference code sets differently, used where the user sets none; e.g. PALM's
-    ``{"lr": 0.05}``), create parameters in
-    :meth:`init_parameters`, and implement :meth:`prompts` and :meth:`encode`. ``train_classes`` are the classes training sees (for per-class parameters
-    or a head over them).
+    ``{"lr": 0.05}``), create parameters in :meth:`init_parameters`, and implement
+    :meth:`prompts` and :meth:`raw_features` (or :meth:`encode` for a method that trains
+    nothing). A method's own loss terms go in :meth:`own_losses`, a CE weight other than 1 in
+    :attr:`ce_weight`. ``train_classes`` are the classes training sees (for per-class
+    parameters or a head over them); ``template`` is the dataset's prompt template, which
+    :meth:`prompts` uses unless it is given another (an xd target's).
     """
 
     trainable: ClassVar[bool] = True
@@ -178,19 +183,32 @@ class PromptLearner(nn.Module):
         """``method.options`` checked against :attr:`Options` (errors name the key)."""
         return build_section(cls.Options, values, "method.options.")
 
-    def prompts(self, names: Sequence[str], owners: Sequence[str] | None = None) -> PromptSet:
-        """Prepare ``names``; ``owners`` names the class each phrase belongs to (SEPT neighbours)."""
+    def prompts(
+        self,
+        names: Sequence[str],
+        owners: Sequence[str] | None = None,
+        template: str | None = None,
+    ) -> PromptSet:
+        """Prepare ``names``; ``owners`` names the class each phrase belongs to (SEPT neighbours);
+        ``template``: the prompt template of the names' dataset where a method uses one (None:
+        the learner's ``template``)."""
+        raise NotImplementedError
+
+    def raw_features(self, prompts: PromptSet, audio: AudioBatch | None = None) -> torch.Tensor:
+        """Un-normalised text features [P, D] under the learned prompt, shared by the batch."""
         raise NotImplementedError
 
     def encode(self, prompts: PromptSet, audio: AudioBatch | None = None) -> torch.Tensor:
         """L2-normalised text features [P, D] under the learned prompt, shared by the batch."""
-        raise NotImplementedError
+        return nn.functional.normalize(self.raw_features(prompts, audio), dim=-1)
 
     def scaled_cosine(self, audio: AudioBatch, features: torch.Tensor) -> torch.Tensor:
         """logit_scale * cos: audio [B, D], features [P, D] (or [B, P, D]) -> [B, P]."""
         if features.dim() == 3:
             return self.backbone.logit_scale * torch.einsum("bd,bpd->bp", audio.unit, features)
         return self.backbone.logit_scale * audio.unit @ features.t()
+
+    ce_weight: float = 1.0  # the weight of CE(logits, labels) in the training loss
 
     def forward(
         self,
@@ -199,24 +217,34 @@ class PromptLearner(nn.Module):
         labels: torch.Tensor | None = None,
         extra: PromptSet | None = None,
     ) -> MethodOutput:
-        """Training step outputs for a batch against ``prompts`` (the training classes);
-        ``extra`` (SEPT's neighbours) is encoded in the same pass when the method can."""
-        features, extra_features = self.encode_with(prompts, extra, audio)
+        """Training step outputs for a batch against ``prompts`` (the training classes):
+        ``prompts`` and ``extra`` (SEPT's neighbours) encoded in one pass of the text tower (on a
+        causal tower, one shared prefix), cosine logits, :attr:`ce_weight` and the method's own
+        terms (:meth:`own_losses`)."""
+        both = prompts if extra is None else prompts.concat(extra)
+        raw = self.raw_features(both, audio)  # [P (+ P'), D]
+        unit = nn.functional.normalize(raw, dim=-1)
+        features = unit[: len(prompts)]
         return MethodOutput(
             self.scaled_cosine(audio, features),
+            aux_losses=self.own_losses(audio, prompts, raw[: len(prompts)], features, labels),
+            ce_weight=self.ce_weight,
             class_features=features,
-            extra_features=extra_features,
+            extra_features=None if extra is None else unit[len(prompts) :],
         )
 
-    def encode_with(
-        self, prompts: PromptSet, extra: PromptSet | None, audio: AudioBatch | None = None
-    ) -> tuple[torch.Tensor, torch.Tensor | None]:
-        """(:meth:`encode` of ``prompts`` [P, D], of ``extra`` [P', D] or None) in one pass over
-        both sets: one call of the text tower (on a causal tower, one shared prefix)."""
-        if extra is None:
-            return self.encode(prompts, audio), None
-        both = self.encode(prompts.concat(extra), audio)
-        return both[: len(prompts)], both[len(prompts) :]
+    def own_losses(
+        self,
+        audio: AudioBatch,
+        prompts: PromptSet,
+        raw: torch.Tensor,
+        features: torch.Tensor,
+        labels: torch.Tensor | None,
+    ) -> dict[str, torch.Tensor]:
+        """The method's own loss terms beside CE, each a weighted scalar (none by default):
+        ``raw`` [P, D] and ``features`` [P, D] (normalised) are ``prompts``' text features
+        this step, ``labels`` [B] index ``prompts`` (None: no labels)."""
+        return {}
 
     def predictor(self, prompts: PromptSet, seen: bool) -> Callable[[AudioBatch], torch.Tensor]:
         """Test-time logits [B, P] for any batch. ``seen``: ``prompts`` are the training classes

@@ -51,9 +51,9 @@ class CoCoOp(CoOp):
                 nn.Linear(hidden, self.backbone.ctx_width),
             )
 
-    def encode(self, prompts: PromptSet, audio: AudioBatch | None = None) -> torch.Tensor:
+    def raw_features(self, prompts: PromptSet, audio: AudioBatch | None = None) -> torch.Tensor:
         ctx = self.ctx if audio is None else self.ctx + self.meta_net(audio.unit).mean(dim=0)
-        return nn.functional.normalize(self.text_raw(prompts, ctx), dim=-1)
+        return self.text_raw(prompts, ctx)
 
     def per_clip_features(self, audio: AudioBatch, prompts: PromptSet) -> torch.Tensor:
         """Normalised text features [B, P, D]: prompt p under clip b's context, one pass."""

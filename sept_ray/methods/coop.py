@@ -22,11 +22,17 @@ class CoOp(PromptLearner):
         init = torch.randn(self.cfg.n_ctx, self.backbone.ctx_width, generator=generator)
         self.ctx = nn.Parameter(init * self.cfg.ctx_init_std)
 
-    def prompts(self, names: Sequence[str], owners: Sequence[str] | None = None) -> PromptSet:
+    def prompts(
+        self,
+        names: Sequence[str],
+        owners: Sequence[str] | None = None,
+        template: str | None = None,
+    ) -> PromptSet:
+        """``[SOS][V]_1..[V]_M <name>.``: the learned context stands in for any template."""
         return self._tokenized(names, [f"{n}." for n in names], self.cfg.n_ctx, owners)
 
-    def encode(self, prompts: PromptSet, audio: AudioBatch | None = None) -> torch.Tensor:
-        return nn.functional.normalize(self.text_raw(prompts, self.ctx), dim=-1)
+    def raw_features(self, prompts: PromptSet, audio: AudioBatch | None = None) -> torch.Tensor:
+        return self.text_raw(prompts, self.ctx)
 
     def context_vectors(self) -> torch.Tensor:
         """``ctx`` [M, W] (CoCoOp: without its per-clip meta-net bias)."""

@@ -16,7 +16,7 @@ import torch
 from torch import nn
 
 from sept_ray.config import ConfigError
-from sept_ray.methods.base import AudioBatch, MethodOutput, PromptSet, seeded
+from sept_ray.methods.base import AudioBatch, PromptSet, seeded
 from sept_ray.methods.coop import CoOp
 from sept_ray.methods.registry import METHODS
 
@@ -69,31 +69,27 @@ class DePT(CoOp):
                 f"DePT's head covers {list(self.train_classes)}, not {list(prompts.names)}"
             )
 
-    def forward(
+    @property
+    def ce_weight(self) -> float:
+        """1 - a: the cosine logits' share of the loss."""
+        return 1.0 - self.options.head_weight
+
+    def own_losses(
         self,
         audio: AudioBatch,
         prompts: PromptSet,
-        labels: torch.Tensor | None = None,
-        extra: PromptSet | None = None,
-    ) -> MethodOutput:
-        both = self.text_raw(prompts if extra is None else prompts.concat(extra), self.ctx)
-        raw = both[: len(prompts)]  # [P, D]
-        features = nn.functional.normalize(raw, dim=-1)
-        a = self.options.head_weight
-        out = MethodOutput(
-            self.scaled_cosine(audio, features),
-            ce_weight=1.0 - a,
-            class_features=features,
-            extra_features=None
-            if extra is None
-            else nn.functional.normalize(both[len(prompts) :], dim=-1),
-        )
-        if labels is not None:
-            self._check_seen(prompts)
-            inputs = torch.cat([self.text_scale(raw[labels]), self.audio_scale(audio.raw)])
-            targets = torch.cat([labels, labels])
-            out.aux_losses["head"] = a * nn.functional.cross_entropy(self.head(inputs), targets)
-        return out
+        raw: torch.Tensor,
+        features: torch.Tensor,
+        labels: torch.Tensor | None,
+    ) -> dict[str, torch.Tensor]:
+        """``head``: a * CE(head([text[labels]; audio]), [labels; labels]) (with labels)."""
+        if labels is None:
+            return {}
+        self._check_seen(prompts)
+        inputs = torch.cat([self.text_scale(raw[labels]), self.audio_scale(audio.raw)])
+        targets = torch.cat([labels, labels])
+        head_ce = nn.functional.cross_entropy(self.head(inputs), targets)
+        return {"head": self.options.head_weight * head_ce}
 
     def predictor(self, prompts: PromptSet, seen: bool) -> Callable[[AudioBatch], torch.Tensor]:
         with torch.no_grad():

@@ -13,7 +13,7 @@ import torch
 from torch import nn
 
 from sept_ray.config import ConfigError
-from sept_ray.methods.base import AudioBatch, MethodOutput, PromptSet
+from sept_ray.methods.base import AudioBatch, PromptSet
 from sept_ray.methods.coop import CoOp
 from sept_ray.methods.registry import METHODS
 
@@ -33,27 +33,28 @@ class KgCoOp(CoOp):
 
     Options = KgCoOpOptions
 
-    def prompts(self, names: Sequence[str], owners: Sequence[str] | None = None) -> PromptSet:
-        prompts = super().prompts(names, owners)
+    def prompts(
+        self,
+        names: Sequence[str],
+        owners: Sequence[str] | None = None,
+        template: str | None = None,
+    ) -> PromptSet:
+        prompts = super().prompts(names, owners, template)
         if owners is None:  # class names: the term needs their hand-crafted features
-            hand = [self.template.format(n) for n in names]
+            hand = [(template or self.template).format(n) for n in names]
             prompts.extras["hand"] = self.backbone.encode_text(hand)
         return prompts
 
-    def forward(
+    def own_losses(
         self,
         audio: AudioBatch,
         prompts: PromptSet,
-        labels: torch.Tensor | None = None,
-        extra: PromptSet | None = None,
-    ) -> MethodOutput:
-        features, extra_features = self.encode_with(prompts, extra, audio)
-        return MethodOutput(
-            self.scaled_cosine(audio, features),
-            aux_losses={"kg": self.options.w * knowledge_gap(features, prompts.extras["hand"])},
-            class_features=features,
-            extra_features=extra_features,
-        )
+        raw: torch.Tensor,
+        features: torch.Tensor,
+        labels: torch.Tensor | None,
+    ) -> dict[str, torch.Tensor]:
+        """``kg``: w * (1 - mean_i cos(w_i, w_i^hand))."""
+        return {"kg": self.options.w * knowledge_gap(features, prompts.extras["hand"])}
 
 
 def knowledge_gap(features: torch.Tensor, hand: torch.Tensor) -> torch.Tensor:

@@ -33,7 +33,13 @@ class PALM(PromptLearner):
         self.vectors = nn.Parameter(torch.randn(k, d, generator=generator) * self.cfg.ctx_init_std)
         self.lambdas = nn.Parameter(torch.rand(k, generator=generator))
 
-    def prompts(self, names: Sequence[str], owners: Sequence[str] | None = None) -> PromptSet:
+    def prompts(
+        self,
+        names: Sequence[str],
+        owners: Sequence[str] | None = None,
+        template: str | None = None,
+    ) -> PromptSet:
+        """Frozen features of the bare names (PALM uses no template) and each owner's index."""
         owners = tuple(owners) if owners is not None else tuple(names)
         prompts = PromptSet(names=tuple(names), owners=owners)
         prompts.extras["frozen"] = self.backbone.encode_text(list(names))
@@ -45,10 +51,9 @@ class PALM(PromptLearner):
         """sigmoid(lambda): [K], each in (0, 1)."""
         return torch.sigmoid(self.lambdas)
 
-    def encode(self, prompts: PromptSet, audio: AudioBatch | None = None) -> torch.Tensor:
+    def raw_features(self, prompts: PromptSet, audio: AudioBatch | None = None) -> torch.Tensor:
         frozen, owner = prompts.extras["frozen"], prompts.extras["owner"]
         index = torch.where(owner >= 0, owner, len(self.train_classes))  # -1 -> a zero row
         weights = torch.cat([self.mixing_weights(), self.lambdas.new_zeros(1)])[index]  # [P]
         vectors = torch.cat([self.vectors, self.vectors.new_zeros(1, self.vectors.shape[1])])[index]
-        mixed = (1.0 - weights.unsqueeze(-1)) * frozen + weights.unsqueeze(-1) * vectors
-        return nn.functional.normalize(mixed, dim=-1)
+        return (1.0 - weights.unsqueeze(-1)) * frozen + weights.unsqueeze(-1) * vectors  # [P, D]

@@ -16,11 +16,15 @@ class ZeroShot(PromptLearner):
 
     trainable = False
 
-    def prompts(self, names: Sequence[str], owners: Sequence[str] | None = None) -> PromptSet:
+    def prompts(
+        self,
+        names: Sequence[str],
+        owners: Sequence[str] | None = None,
+        template: str | None = None,
+    ) -> PromptSet:
         prompts = PromptSet(names=tuple(names))
-        prompts.extras["features"] = self.backbone.encode_text(
-            [self.template.format(n) for n in names]
-        )
+        template = template or self.template
+        prompts.extras["features"] = self.backbone.encode_text([template.format(n) for n in names])
         return prompts
 
     def encode(self, prompts: PromptSet, audio: AudioBatch | None = None) -> torch.Tensor:

@@ -8,12 +8,12 @@ Format ``sept-neighbour-bank/1``::
 
 Phrases are in preference order: a trial uses the first N of each class. The package ships
 curated banks (``sept_ray/sept/banks/*.json``: the built-in world and the paper's 11 datasets); the
-bank spec ``"builtin"`` means "the shipped bank that holds the trial's dataset".
+bank spec ``"builtin"`` means "the bank the trial's registered dataset names" (its
+:class:`~sept_ray.data.catalog.DatasetInfo` ``bank``).
 """
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 import os
@@ -80,16 +80,13 @@ def banks_dir() -> Path:
     return Path(str(resources.files("sept_ray.sept") / "banks"))
 
 
-@functools.lru_cache(maxsize=1)
 def shipped_banks() -> dict[str, Path]:
-    """dataset name -> the shipped bank file holding it (each dataset in exactly one file)."""
-    found: dict[str, Path] = {}
-    for path in sorted(banks_dir().glob("*.json")):
-        for dataset in read_bank(path).datasets:
-            if dataset in found:
-                raise BankError(f"{path}: dataset {dataset!r} is also shipped in {found[dataset]}")
-            found[dataset] = path
-    return found
+    """dataset name -> the file of its shipped bank: what each registered dataset's
+    :class:`~sept_ray.data.catalog.DatasetInfo` names (``bank``)."""
+    from sept_ray.data.catalog import DATASETS
+
+    infos = (DATASETS.get(name) for name in DATASETS.names())
+    return {info.name: banks_dir() / info.bank for info in infos if info.bank}
 
 
 def bank_path(spec: str | Path, dataset: str = "") -> Path:

@@ -7,7 +7,6 @@ import json
 import shlex
 import sys
 import textwrap
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,18 +16,10 @@ from sept_ray.data.synth.world import BUILTIN_DATASETS, ensure_world
 from sept_ray.help_text import plain
 from sept_ray.plugins import load_plugins
 from sept_ray.report import studies
-from sept_ray.tune.cache_fill import CacheFillError
 from sept_ray.tune.env_defaults import ENV, FLAG, apply_env_defaults, where_lines
 from sept_ray.tune.grid import SPACE_SUFFIXES, GridTrial
-from sept_ray.tune.sweep import (
-    SWEEP_FILE,
-    SweepResult,
-    SweepSpec,
-    latest_run_dir,
-    log_to_parent,
-    run_sweep,
-)
-from sept_ray.tune.tracking import experiment_url
+from sept_ray.tune.session import SWEEP_FILE, latest_run_dir
+from sept_ray.tune.sweep import SweepResult, SweepSpec, log_to_parent, run_sweep
 
 
 def study_parser(doc: str) -> argparse.ArgumentParser:
@@ -409,6 +400,8 @@ def report(result: SweepResult, extra_files: list[Path] = ()) -> int:
     files = [*result.table_files, *extra_files]
     print(f"tables: {', '.join(str(p) for p in files)}")
     print(f"trial folders: {result.run_dir / 'trials'}")
+    from sept_ray.tune.tracking import experiment_url
+
     page = experiment_url(result.mlflow_uri, result.experiment_id)
     if result.mlflow_uri.startswith(("http://", "https://")):
         print(f"MLflow: {page}")
@@ -442,13 +435,3 @@ def report_study_table(
     files = studies.write_table(result.run_dir, stem, header, body)
     log_to_parent(result, files)
     return report(result, files)
-
-
-def script_main(name: str, main: Callable[[], int]) -> None:
-    """Run a sweep script's ``main``; bad input ends it with one line naming the culprit."""
-    try:
-        sys.exit(main())
-    except (ConfigError, CacheFillError, FileNotFoundError, ValueError, KeyError) as exc:
-        message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
-        print(f"{name}: error: {message}", file=sys.stderr)
-        sys.exit(2)

@@ -22,15 +22,11 @@ from sept_ray.data.manifest import load_split
 from sept_ray.data.split import base_new_split
 from sept_ray.protocols import MIN_VAL_BASE_CLASSES
 from sept_ray.report.studies import write_table
+from sept_ray.tune.collect import Finished, collect
 from sept_ray.tune.grid import GridTrial
 from sept_ray.tune.point import POINT, TrialPoint
-from sept_ray.tune.sweep import (
-    SweepSpec,
-    check_run_options,
-    close_session,
-    make_tuner,
-    open_session,
-)
+from sept_ray.tune.session import make_tuner, running
+from sept_ray.tune.sweep import SweepSpec
 
 SEARCHED = (
     "sept.lam",
@@ -153,18 +149,13 @@ def run_search(
     from ray.tune.search import ConcurrencyLimiter
     from ray.tune.search.optuna import OptunaSearch
 
-    from sept_ray.tune.trainable import train_search
-
     started = time.monotonic()
-    check_run_options(spec)
-    session = open_session(spec, resume)
-    first = session.trials[0]
-    size = bank_size(session.trials)
-    storage_url = f"sqlite:///{session.run_dir / 'optuna.db'}"
-    MlflowClient(session.uri).log_artifact(
-        session.parent_id, str(write_space(session.run_dir, size))
-    )
-    try:
+    with running(spec, resume) as session:
+        first = session.trials[0]
+        size = bank_size(session.trials)
+        storage_url = f"sqlite:///{session.run_dir / 'optuna.db'}"
+        client = MlflowClient(session.uri)
+        client.log_artifact(session.parent_id, str(write_space(session.run_dir, size)))
         searcher = OptunaSearch(
             metric="H",
             mode="max",
@@ -184,7 +175,6 @@ def run_search(
         )
         tuner = make_tuner(
             session,
-            train_search,
             {POINT: point.to_config(), **search_space(size)},
             tune.TuneConfig(search_alg=limited, num_samples=num_samples, reuse_actors=True),
             num_samples,
@@ -195,20 +185,15 @@ def run_search(
             f"MLflow: {session.uri} (experiment {spec.experiment!r})",
             flush=True,
         )
-        grid = tuner.fit()
-        rows, failed = search_rows(grid)
-        if not rows:
+        finished, failed = collect(tuner.fit())
+        if not finished:
             raise RuntimeError(f"every search trial failed: {failed[:3]}")
-        best = max(rows, key=lambda r: r["H"])
+        rows = search_rows(finished)
+        best = rows[0]
         files = write_summary(session.run_dir, rows, best, storage_url, spec.experiment)
-        client = MlflowClient(session.uri)
         for path in files:
             client.log_artifact(session.parent_id, str(path))
         client.log_metric(session.parent_id, "best_val_H", best["H"])
-    except BaseException as exc:
-        close_session(session, "KILLED" if isinstance(exc, KeyboardInterrupt) else "FAILED")
-        raise
-    close_session(session, "FINISHED")
     return SearchResult(
         run_dir=session.run_dir,
         mlflow_uri=session.uri,
@@ -223,23 +208,17 @@ def run_search(
     )
 
 
-def search_rows(grid) -> tuple[list[dict[str, Any]], list[tuple[str, str]]]:
-    """One row per finished search trial (its settings, objective and per-dataset H), and
-    (trial id, last error line) of those that failed."""
-    rows, failed = [], []
-    for result in grid:
-        metrics = result.metrics or {}
-        trial_id = metrics.get("trial_id") or result.path.rsplit("_", 1)[-1]
-        if result.error is not None or not metrics.get("final"):
-            lines = [line.strip() for line in str(result.error or "").splitlines() if line.strip()]
-            failed.append((str(trial_id), lines[-1] if lines else "no final result"))
-            continue
-        row = {"trial_id": trial_id, **{k: result.config[k] for k in SEARCHED}}
-        row.update({k: v for k, v in metrics.items() if k in ("H", "base", "new")})
-        row.update({k: v for k, v in metrics.items() if k.startswith("H_")})
+def search_rows(finished: list[Finished]) -> list[dict[str, Any]]:
+    """One row per finished search trial, best objective first: its trial id, settings,
+    objective and per-dataset H."""
+    rows = []
+    for trial in finished:
+        row = {"trial_id": trial.name, **{k: trial.config[k] for k in SEARCHED}}
+        row.update({k: v for k, v in trial.metrics.items() if k in ("H", "base", "new")})
+        row.update({k: v for k, v in trial.metrics.items() if k.startswith("H_")})
         rows.append(row)
     rows.sort(key=lambda r: -r["H"])
-    return rows, failed
+    return rows
 
 
 def write_summary(

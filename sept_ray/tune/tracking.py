@@ -26,6 +26,7 @@ from mlflow.utils.mlflow_tags import MLFLOW_DATASET_CONTEXT, MLFLOW_PARENT_RUN_I
 from ray.tune import Callback
 
 from sept_ray.config import TrialConfig, flatten
+from sept_ray.tune.collect import last_line
 from sept_ray.tune.point import TrialPoint, point_of, sampled_settings
 
 EPOCH_METRICS = ("loss", "ce", "se", "se_intra", "se_inter", "base", "new", "H", "seconds")
@@ -74,8 +75,7 @@ def error_summary(trial) -> str:
     """The last line of a failed Tune trial's error trace (the exception and its message)."""
     local = trial.error_file  # written on the driver before callbacks run; storage syncs later
     trace = Path(local).read_text() if local and Path(local).is_file() else trial.get_error() or ""
-    lines = [line.strip() for line in str(trace).splitlines() if line.strip()]
-    return lines[-1] if lines else "trial failed (no error trace)"
+    return last_line(trace, "trial failed (no error trace)")
 
 
 def default_tracking_uri(results_dir: Path) -> str:

@@ -1,7 +1,7 @@
 """Faults for the reliability tests, injected from the test: the package has no fault hook.
 
-:func:`faulty` wraps a sweep's trainable (``sept_ray.tune.trainable.train_b2n`` or
-``train_search``); a test puts the wrapper in its place in the driver (``monkeypatch.setattr``),
+:func:`faulty` wraps the sweeps' one trainable (``sept_ray.tune.trainable.train_point``); a test
+puts the wrapper in its place (``monkeypatch.setattr``),
 and the sweep hands it to Ray Tune, which runs it in the workers. In a trial a fault names, the
 wrapper intercepts ``tune.report``: the first time the trial is about to report epoch ``k`` (a
 search: step ``k``), it fails instead, before that epoch and its checkpoint reach Tune. ``raise``

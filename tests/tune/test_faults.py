@@ -42,7 +42,9 @@ def crashed_sweep(tmp_path_factory, small_weights):
     ]  # fmt: skip
     printed = io.StringIO()
     with contextlib.redirect_stdout(printed), pytest.MonkeyPatch.context() as patch:
-        patch.setattr(trainable, "train_b2n", faulty(trainable.train_b2n, FAULTS, root / "fired"))
+        patch.setattr(
+            trainable, "train_point", faulty(trainable.train_point, FAULTS, root / "fired")
+        )
         code = b2n.main(argv)
     return root, code, printed.getvalue()
 

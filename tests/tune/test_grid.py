@@ -57,7 +57,8 @@ def test_overrides_parse_yaml_scalars():
 
 def test_place_trials_makes_paths_absolute(tmp_path, monkeypatch):
     """Ray Tune runs each trial in its own folder: relative paths must not reach a trial."""
-    from sept_ray.tune.sweep import SweepSpec, place_trials
+    from sept_ray.tune.placement import place_trials
+    from sept_ray.tune.sweep import SweepSpec
 
     write_tone_dataset(tmp_path, "One", ["a", "b"], 2, 1)
     (tmp_path / "bank.json").write_text("{}")
@@ -104,7 +105,8 @@ def test_ablation_grid_has_the_papers_seven_rows(tmp_path):
 
 def test_place_trials_keeps_labels(tmp_path):
     from sept_ray.tune.grid import ablation_grid
-    from sept_ray.tune.sweep import SweepSpec, place_trials
+    from sept_ray.tune.placement import place_trials
+    from sept_ray.tune.sweep import SweepSpec
 
     write_tone_dataset(tmp_path, "One", ["a", "b"], 2, 1)
     grid = ablation_grid(["One"], [0], tmp_path)

@@ -1,6 +1,6 @@
-"""A method, a backbone and a dataset registered in a module outside the package (a plugin)
-run through a real smoke sweep with ``--plugin``: the driver, every trial and every cache task
-import it. docs/EXTENDING.md walks through the same three."""
+"""A method, a backbone and a dataset (with its neighbour bank) registered in a module outside
+the package (a plugin) run through a real smoke sweep with ``--plugin``: the driver, every trial
+and every cache task import it. docs/EXTENDING.md walks through the same three."""
 
 import contextlib
 import csv
@@ -26,6 +26,8 @@ CLASSES = ["alpha", "beta", "delta", "gamma"]
 PLUGIN = '''
 """A toy plugin: one method, one backbone and one dataset registered outside sept_ray."""
 
+from pathlib import Path
+
 from sept_ray.backbones.registry import BACKBONES
 from sept_ray.backbones.tiny import load_tiny_alm
 from sept_ray.data.catalog import DatasetInfo, add
@@ -47,7 +49,9 @@ def build_toy_alm(cfg):
     return load_tiny_alm(cfg.weights or None)
 
 
-add(DatasetInfo("ToyTones", "A toy recording of {}.", 1, ("alpha", "beta", "delta", "gamma")))
+CLASSES = ("alpha", "beta", "delta", "gamma")
+BANK = str(Path(__file__).with_name("toy_bank.json"))  # its neighbour bank, beside the module
+add(DatasetInfo("ToyTones", "A toy recording of {}.", 1, CLASSES, bank=BANK))
 '''
 
 
@@ -71,13 +75,13 @@ def test_a_plugin_method_backbone_and_dataset_run_through_a_smoke_sweep(
     plugin_path, tmp_path, small_weights
 ):
     write_tone_dataset(tmp_path / "data", "ToyTones", CLASSES, 4, 2)
-    write_bank(tmp_path / "bank.json", ["ToyTones"], CLASSES, per_class=3)
+    write_bank(plugin_path / "toy_bank.json", ["ToyTones"], CLASSES, per_class=3)
     argv = [
         "--plugin", "toy_plugin", "--methods", "toy-coop", "--backbone", "toy-alm",
         "--data-root", str(tmp_path / "data"), "--datasets", "ToyTones", "--smoke-test",
         "--results", str(tmp_path / "results"), "--num-cpus", "2", "--weights", str(small_weights),
         "--set", "train.batch_size=4", "data.shots=2", "method.n_ctx=2", "backbone.device=cpu",
-        f"sept.bank={tmp_path / 'bank.json'}", "sept.n_neighbors=2",
+        "sept.n_neighbors=2",  # sept.bank = builtin: the bank its DatasetInfo names
     ]  # fmt: skip
     printed = io.StringIO()
     with contextlib.redirect_stdout(printed):

@@ -2,7 +2,7 @@
 
 from concurrent.futures import ThreadPoolExecutor
 
-from sept_ray.tune.sweep import reserve_run_dir
+from sept_ray.tune.session import reserve_run_dir
 
 
 def test_a_taken_run_folder_name_gets_a_suffix(tmp_path):

@@ -168,8 +168,8 @@ def test_the_script_prints_one_line_naming_the_culprit(world):
 
 
 def test_a_clip_that_fails_in_the_cache_fill_is_one_line_too(capsys):
+    from sept_ray.studies.script import script_main
     from sept_ray.tune.cache_fill import CacheFillError
-    from sept_ray.tune.cli import script_main
 
     def bad_audio() -> int:
         raise CacheFillError("embedding cache: Tones on tiny-alm: AudioError('x.wav: no samples')")

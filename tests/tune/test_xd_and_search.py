@@ -85,7 +85,7 @@ def test_search_on_the_builtin_world_never_reads_a_test_clip(tmp_path, monkeypat
     results = tmp_path / "res"
     # the first sample to finish its epoch 2 raises once: it continues from its epoch-1 checkpoint
     faults = {"search": Fault(2, "raise")}
-    monkeypatch.setattr(trainable, "train_search", faulty(trainable.train_search, faults, tmp_path))
+    monkeypatch.setattr(trainable, "train_point", faulty(trainable.train_point, faults, tmp_path))
     code, printed = run(
         search,
         [
@@ -178,7 +178,7 @@ def test_a_search_trial_retried_in_its_second_dataset_skips_the_first(
     results = tmp_path / "res"
     # steps 1-2 are TonesA's epochs, 3 its end, 4-5 TonesB's: fail once at TonesB's epoch 2
     faults = {"search": Fault(5, "raise")}
-    monkeypatch.setattr(trainable, "train_search", faulty(trainable.train_search, faults, tmp_path))
+    monkeypatch.setattr(trainable, "train_point", faulty(trainable.train_point, faults, tmp_path))
     code, printed = run(
         search,
         [

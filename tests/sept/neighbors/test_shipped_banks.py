@@ -6,7 +6,7 @@ from collections import Counter
 import pytest
 
 from sept_ray.data.synth.world import BUILTIN_DATASETS
-from sept_ray.sept.bank import BankError, load_bank, shipped_banks
+from sept_ray.sept.bank import BankError, banks_dir, load_bank, read_bank, shipped_banks
 from sept_ray.sept.neighbors.validate import bank_problems, class_key
 
 PAPER_CLASSES = {  # docs/DATASETS.md: sorted class names as in the PALM CSVs
@@ -62,6 +62,8 @@ def test_each_dataset_is_shipped_once_and_paper_banks_are_one_file_each():
     assert set(shipped) == set(PAPER_CLASSES) | set(WORLD_CLASSES)
     assert {shipped[d].name for d in PAPER_CLASSES} == {f"{d}.json" for d in PAPER_CLASSES}
     assert {shipped[d].name for d in WORLD_CLASSES} == {"builtin.json"}
+    for path in banks_dir().glob("*.json"):  # each file holds the datasets that name it
+        assert set(read_bank(path).datasets) == {d for d, p in shipped.items() if p == path}
     esc = load_bank("builtin", "ESC50")
     assert esc.neighbours("ESC50", ["dog"], 3) == [["dog barking", "puppy yelp", "growling dog"]]
     with pytest.raises(BankError, match="no shipped bank holds dataset 'MyData'"):
