@@ -18,10 +18,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from sept_ray.report import layouts, paper
+from sept_ray.report import paper
 from sept_ray.report.record import SweepRecord
 from sept_ray.report.render import ReportContent, to_html, to_markdown, write_csvs
 from sept_ray.report.sections import ReportInputs
+from sept_ray.report.table import Table
 from sept_ray.report.tables import score_note
 from sept_ray.studies import STUDIES
 
@@ -120,16 +121,16 @@ def summary(record: SweepRecord, comparable: paper.Comparability) -> list[tuple[
 def score_rule(record: SweepRecord) -> str:
     """Which epoch the trials report (their ``train.report_epoch``), in words."""
     rules = {t.params.get("train.report_epoch", "last") for t in record.trials}
-    return score_note(rules).strip().removeprefix("scores: ") or "no trials"
+    return score_note(rules).removeprefix("scores: ") or "no trials"
 
 
-def problem_tables(record: SweepRecord) -> list[layouts.Table]:
+def problem_tables(record: SweepRecord) -> list[Table]:
     """Failed trials with their error, and planned trials without a finished run."""
     out = []
     failed = record.failed()
     if failed:
         out.append(
-            layouts.Table(
+            Table(
                 "failed_trials",
                 f"Failed trials ({len(failed)})",
                 ["trial", "error"],
@@ -140,7 +141,7 @@ def problem_tables(record: SweepRecord) -> list[layouts.Table]:
     missing = [p for p in record.missing() if status.get(p["name"]) != "FAILED"]
     if missing:
         out.append(
-            layouts.Table(
+            Table(
                 "missing_trials",
                 f"Missing trials ({len(missing)}): planned, no result (shown as missing, not 0)",
                 ["trial", "dataset", "label", "seed", "fold", "status"],

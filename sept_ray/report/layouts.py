@@ -11,29 +11,16 @@ from __future__ import annotations
 import statistics
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 
 from sept_ray.metrics import AVERAGE, TableRow
 from sept_ray.report import paper, sept_effect, studies
 from sept_ray.report.sept_effect import without_sept
 from sept_ray.report.studies import mean_cell, runs_cell
+from sept_ray.report.table import Table
 from sept_ray.sept.ablation import ABLATION_ROWS
 
 NOT_COMPARABLE = "not comparable"
 MISSING = "missing"
-
-
-@dataclass
-class Table:
-    """One table of the report: ``key`` names its CSV (rows of tables sharing a key go in one
-    file, each row prefixed by its table's ``block``)."""
-
-    key: str
-    title: str
-    header: list[str]
-    rows: list[list[str]]
-    block: str = ""
-    notes: list[str] = field(default_factory=list)
 
 
 def delta(value: float, reference: float | None) -> str:

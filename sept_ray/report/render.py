@@ -4,13 +4,14 @@
 from __future__ import annotations
 
 import base64
-import csv
 import html
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from sept_ray.report.layouts import MISSING, NOT_COMPARABLE, Table
+from sept_ray.report.layouts import MISSING, NOT_COMPARABLE
+from sept_ray.report.table import Table, write_csv
+from sept_ray.report.table import to_markdown as table_markdown
 
 
 @dataclass(frozen=True)
@@ -34,20 +35,13 @@ class ReportContent:
     citation: str
 
 
-def markdown_table(table: Table) -> str:
-    lines = ["| " + " | ".join(table.header) + " |", "|" + "---|" * len(table.header)]
-    lines += ["| " + " | ".join(cell or " " for cell in row) + " |" for row in table.rows]
-    notes = [f"\n\n_{note}_" for note in table.notes]
-    return "\n".join(lines) + "".join(notes) + "\n"
-
-
 def to_markdown(content: ReportContent, figure_root: Path) -> str:
     """The report as Markdown; figures are linked relative to ``figure_root``."""
     out = [f"# {content.title}", ""]
     out += [f"- **{name}**: {value}" for name, value in content.summary]
     section = None
     for table in [*content.tables, *content.problems]:
-        out += ["", f"## {table.title}", "", markdown_table(table)]
+        out += ["", f"## {table.title}", "", table_markdown(table)]
     for figure in content.figures:
         if figure.section != section:
             section = figure.section
@@ -62,19 +56,8 @@ def write_csvs(tables: Sequence[Table], folder: Path) -> list[Path]:
     """One ``<key>.csv`` per table key: the header with a leading ``block`` column when the key
     has several tables (b2n: one block per dataset and the average)."""
     folder.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for key in dict.fromkeys(t.key for t in tables):
-        group = [t for t in tables if t.key == key]
-        blocks = len(group) > 1
-        path = folder / f"{key}.csv"
-        with open(path, "w", newline="", encoding="utf-8") as handle:
-            writer = csv.writer(handle)
-            writer.writerow((["block"] if blocks else []) + group[0].header)
-            for table in group:
-                for row in table.rows:
-                    writer.writerow(([table.block] if blocks else []) + row)
-        paths.append(path)
-    return paths
+    keys = dict.fromkeys(t.key for t in tables)
+    return [write_csv([t for t in tables if t.key == key], folder / f"{key}.csv") for key in keys]
 
 
 STYLE = """

@@ -27,6 +27,7 @@ from sept_ray.report.record import SweepRecord, TrialRecord
 from sept_ray.report.render import FigureFile
 from sept_ray.report.search_plots import SPACE_ARTIFACT, rebuild_study, search_figures
 from sept_ray.report.sept_effect import sept_effects
+from sept_ray.report.table import Table
 from sept_ray.report.tsne import TextMap, tsne_figure
 
 
@@ -49,7 +50,7 @@ class ReportInputs:
 class ReportParts:
     """A study's tables and figures, in the order the report shows them."""
 
-    tables: list[layouts.Table] = field(default_factory=list)
+    tables: list[Table] = field(default_factory=list)
     figures: list[FigureFile] = field(default_factory=list)
 
     def __iadd__(self, other: ReportParts) -> ReportParts:
@@ -75,7 +76,7 @@ def table_rows(inputs: ReportInputs) -> tuple[list[TableRow], Counter]:
     return aggregate(scores(inputs.finished), planned), planned
 
 
-def result_tables(inputs: ReportInputs) -> list[layouts.Table]:
+def result_tables(inputs: ReportInputs) -> list[Table]:
     """The b2n blocks in the paper's layout, then SEPT's effect paired by dataset, fold and seed
     when a method ran with and without it."""
     rows, planned = table_rows(inputs)
@@ -110,7 +111,7 @@ def trial_figures(inputs: ReportInputs, scatter: bool = True) -> ReportParts:
 
 
 def trained_report(
-    inputs: ReportInputs, lead: list[layouts.Table], blocks: bool = True, scatter: bool = True
+    inputs: ReportInputs, lead: list[Table], blocks: bool = True, scatter: bool = True
 ) -> ReportParts:
     """A study's ``lead`` tables, then (with ``blocks``) the b2n blocks and SEPT's paired effect,
     then the trained-trial figures (:func:`trial_figures`); nothing without a finished trial."""
@@ -130,7 +131,7 @@ def search_parts(inputs: ReportInputs) -> ReportParts:
     return ReportParts([table], figures)
 
 
-def search_table(record: SweepRecord, finished: list[TrialRecord]) -> layouts.Table:
+def search_table(record: SweepRecord, finished: list[TrialRecord]) -> Table:
     """Every finished setting of a search, best first: the sampled values (the keys of the
     parent run's ``search_space.json``) and the objective."""
     space = record.artifact_json(record.parent_run_id, SPACE_ARTIFACT) or {}
@@ -143,7 +144,7 @@ def search_table(record: SweepRecord, finished: list[TrialRecord]) -> layouts.Ta
         scores_ = [f"{trial.metrics[k]:.2f}" for k in ("H", "base", "new")]
         extra = [f"{trial.metrics[k]:.2f}" if k in trial.metrics else "" for k in per_dataset]
         body.append([trial.name, *settings, *scores_, *extra])
-    return layouts.Table("search", "Search trials (validation objective, best first)", header, body)
+    return Table("search", "Search trials (validation objective, best first)", header, body)
 
 
 def short(text: str) -> str:

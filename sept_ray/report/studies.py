@@ -1,11 +1,11 @@
-"""Study tables in the paper's layouts: cross-dataset, the SEPT ablation and efficiency."""
+"""Study tables in the paper's layouts: cross-dataset, the SEPT ablation and efficiency, as the
+(header, rows) of a :class:`~sept_ray.report.table.Table` (the sweep prints them; the report adds
+the paper's columns)."""
 
 from __future__ import annotations
 
-import csv
 import statistics
 from collections.abc import Sequence
-from pathlib import Path
 
 from sept_ray.metrics import AVERAGE, TableRow
 from sept_ray.sept.ablation import ABLATION_ROWS
@@ -26,21 +26,6 @@ def runs_cell(row: TableRow) -> str:
 def averages(rows: Sequence[TableRow]) -> dict[str, TableRow]:
     """label -> its AVERAGE row (mean of per-dataset values)."""
     return {r.variant: r for r in rows if r.dataset == AVERAGE}
-
-
-def write_table(
-    folder: Path, stem: str, header: Sequence[str], body: list[list[str]]
-) -> list[Path]:
-    """``<stem>.md`` (GitHub table) and ``<stem>.csv`` in ``folder``; returns their paths."""
-    md = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    md += ["| " + " | ".join(row) + " |" for row in body]
-    md_path, csv_path = folder / f"{stem}.md", folder / f"{stem}.csv"
-    md_path.write_text("\n".join(md) + "\n")
-    with open(csv_path, "w", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(header)
-        writer.writerows(body)
-    return [md_path, csv_path]
 
 
 def xd_table(rows: Sequence[TableRow]) -> tuple[list[str], list[list[str]]]:
@@ -123,15 +108,3 @@ def efficiency_table(
             ]
         )
     return header, body
-
-
-def to_text(header: Sequence[str], body: list[list[str]]) -> str:
-    """Fixed-width text of a study table."""
-    lines = [list(header)] + body
-    widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
-    out = []
-    for n, line in enumerate(lines):
-        out.append("  ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)).rstrip())
-        if n == 0:
-            out.append("  ".join("-" * w for w in widths))
-    return "\n".join(out) + "\n"

@@ -1,12 +1,14 @@
-"""The Base/New/H table of a sweep as text, Markdown and CSV."""
+"""The Base/New/H table of a sweep (a :class:`~sept_ray.report.table.Table`) as text, Markdown
+and CSV."""
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from sept_ray.metrics import AVERAGE, TableRow
+from sept_ray.report.table import Table, to_markdown, write_csv
+from sept_ray.report.table import to_text as table_text
 
 COLUMNS = ("dataset", "method", "base", "new", "H", "H_std", "seeds", "runs")
 CSV_COLUMNS = (*COLUMNS, "runs_planned")
@@ -23,7 +25,7 @@ def score_note(rules: Iterable[str]) -> str:
     chosen = sorted(set(rules))
     if not chosen:
         return ""
-    return "scores: " + "; or ".join(SCORE_RULES[r] for r in chosen) + "\n"
+    return "scores: " + "; or ".join(SCORE_RULES[r] for r in chosen)
 
 
 def row_values(row: TableRow) -> list[str]:
@@ -47,59 +49,44 @@ def ordered(rows: Sequence[TableRow]) -> list[TableRow]:
     return [index[(d, v)] for d in datasets for v in variants if (d, v) in index]
 
 
-def to_markdown(rows: Sequence[TableRow], rules: Iterable[str] = ()) -> str:
-    """A GitHub Markdown table; the average row of each method is the mean of per-dataset values;
-    ``rules``: the trials' ``train.report_epoch`` values, said under the table."""
-    lines = ["| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
-    lines += ["| " + " | ".join(row_values(r)) + " |" for r in ordered(rows)]
-    note = score_note(rules)
-    return "\n".join(lines) + "\n" + (f"\n{note}" if note else "") + footnote(rows)
+def score_table(
+    rows: Sequence[TableRow], rules: Iterable[str] = (), key: str = "b2n_table"
+) -> Table:
+    """The Base/New/H table: grouped by dataset (average last), the average row of each method
+    the mean of per-dataset values; its notes say which epoch ``rules`` (the trials'
+    ``train.report_epoch`` values) report, and which rows lack runs."""
+    notes = [score_note(rules), footnote(rows)]
+    return Table(
+        key,
+        "Base/New/H",
+        list(COLUMNS),
+        [row_values(r) for r in ordered(rows)],
+        notes=[n for n in notes if n],
+        align="llrrrrrr",
+    )
 
 
 def to_text(rows: Sequence[TableRow], rules: Iterable[str] = ()) -> str:
-    """A fixed-width table for the terminal (``rules`` as in :func:`to_markdown`)."""
-    body = [list(COLUMNS)] + [row_values(r) for r in ordered(rows)]
-    widths = [max(len(line[i]) for line in body) for i in range(len(COLUMNS))]
-    lines = []
-    for n, line in enumerate(body):
-        cells = [
-            c.ljust(w) if i < 2 else c.rjust(w)
-            for i, (c, w) in enumerate(zip(line, widths, strict=True))
-        ]
-        lines.append("  ".join(cells))
-        if n == 0:
-            lines.append("  ".join("-" * w for w in widths))
-    return "\n".join(lines) + "\n" + score_note(rules) + footnote(rows)
+    """:func:`score_table` as fixed-width text for the terminal."""
+    return table_text(score_table(rows, rules))
 
 
 def footnote(rows: Sequence[TableRow]) -> str:
     """The note on incomplete rows, when there are any."""
-    return "" if all(r.complete for r in rows) else f"\n{INCOMPLETE_NOTE}\n"
+    return "" if all(r.complete for r in rows) else INCOMPLETE_NOTE
 
 
 def write_tables(
     rows: Sequence[TableRow], folder: Path, stem: str = "b2n_table", rules: Iterable[str] = ()
 ) -> list[Path]:
-    """Write ``<stem>.csv`` and ``<stem>.md`` (saying which epoch its ``rules`` report) into
-    ``folder``; return their paths."""
+    """Write ``<stem>.csv`` (full-precision numbers and the planned runs) and ``<stem>.md`` (the
+    :func:`score_table`) into ``folder``; return their paths."""
     folder.mkdir(parents=True, exist_ok=True)
-    csv_path, md_path = folder / f"{stem}.csv", folder / f"{stem}.md"
-    with open(csv_path, "w", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(CSV_COLUMNS)
-        for row in ordered(rows):
-            writer.writerow(
-                [
-                    row.dataset,
-                    row.variant,
-                    row.base,
-                    row.new,
-                    row.h,
-                    row.h_std,
-                    row.n_seeds,
-                    row.n_runs,
-                    row.n_expected,
-                ]
-            )
-    md_path.write_text(to_markdown(rows, rules))
-    return [csv_path, md_path]
+    values = [
+        [r.dataset, r.variant, r.base, r.new, r.h, r.h_std, r.n_seeds, r.n_runs, r.n_expected]
+        for r in ordered(rows)
+    ]
+    full = Table(stem, "Base/New/H", list(CSV_COLUMNS), [[str(v) for v in row] for row in values])
+    md_path = folder / f"{stem}.md"
+    md_path.write_text(to_markdown(score_table(rows, rules, stem)), encoding="utf-8")
+    return [write_csv([full], folder / f"{stem}.csv"), md_path]

@@ -15,7 +15,7 @@ from sept_ray.config import PRESETS, ConfigError, deep_merge, parse_yaml, unflat
 from sept_ray.data.synth.world import BUILTIN_DATASETS, ensure_world
 from sept_ray.help_text import plain
 from sept_ray.plugins import load_plugins
-from sept_ray.report import studies
+from sept_ray.report.table import Table, to_text, write_files
 from sept_ray.tune.env_defaults import ENV, FLAG, apply_env_defaults, where_lines
 from sept_ray.tune.grid import SPACE_SUFFIXES, GridTrial
 from sept_ray.tune.session import SWEEP_FILE, latest_run_dir
@@ -430,8 +430,9 @@ def report_study_table(
 ) -> int:
     """Print a study's own table under ``title``, write it as ``<stem>.{csv,md}`` in the run folder,
     attach it to the sweep's parent MLflow run, then :func:`report`."""
+    table = Table(stem, title, list(header), body)
     print(f"\n{title}")
-    print(studies.to_text(header, body), end="")
-    files = studies.write_table(result.run_dir, stem, header, body)
+    print(to_text(table), end="")
+    files = write_files(table, result.run_dir)
     log_to_parent(result, files)
     return report(result, files)

@@ -21,7 +21,7 @@ from sept_ray.config import NEIGHBOUR_SPACES, ConfigError
 from sept_ray.data.manifest import load_split
 from sept_ray.data.split import base_new_split
 from sept_ray.protocols import MIN_VAL_BASE_CLASSES
-from sept_ray.report.studies import write_table
+from sept_ray.report.table import Table, write_files
 from sept_ray.tune.collect import Finished, collect
 from sept_ray.tune.grid import GridTrial
 from sept_ray.tune.point import POINT, TrialPoint
@@ -230,7 +230,7 @@ def write_summary(
 
     header = list(rows[0])
     body = [[fmt(r.get(k)) for k in header] for r in rows]
-    files = write_table(run_dir, "search_trials", header, body)
+    files = write_files(Table("search_trials", "Search trials", header, body), run_dir)
     best_file = run_dir / "best_settings.json"
     best_file.write_text(
         json.dumps(

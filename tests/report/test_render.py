@@ -5,9 +5,10 @@ import csv
 import re
 
 from sept_ray.metrics import RunScore, aggregate
-from sept_ray.report.layouts import MISSING, NOT_COMPARABLE, Table
+from sept_ray.report.layouts import MISSING, NOT_COMPARABLE
 from sept_ray.report.plots import base_new_scatter, save_png
 from sept_ray.report.render import FigureFile, ReportContent, to_html, to_markdown, write_csvs
+from sept_ray.report.table import Table
 
 
 def content(tmp_path):

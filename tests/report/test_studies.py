@@ -1,5 +1,6 @@
 from sept_ray.metrics import RunScore, aggregate, harmonic_mean
-from sept_ray.report.studies import ablation_table, efficiency_table, to_text, write_table
+from sept_ray.report.studies import ablation_table, efficiency_table
+from sept_ray.report.table import Table, to_text, write_files
 
 
 def score(dataset, label, base, new, seed=0):
@@ -20,7 +21,7 @@ def test_ablation_layout_marks_switches_and_missing_rows():
     assert body[0][:5] == ["1", "", "", "", ""] and body[6][1:5] == ["✓"] * 4
     assert body[0][7] == f"{(harmonic_mean(80, 40) + 60) / 2:.2f}"
     assert body[1][5:8] == ["missing"] * 3  # row 2 never ran: missing, not zero
-    assert "row" not in to_text(header, body)
+    assert "row" not in to_text(Table("ablation_table", "Ablation", header, body))
 
 
 def test_efficiency_means_and_parameter_ranges(tmp_path):
@@ -56,6 +57,6 @@ def test_efficiency_means_and_parameter_ranges(tmp_path):
     assert dept[:5] == ["dept", "9,605–9,990", "3.0", "4.00", "0.0200"]
     assert dept[5] == f"{(harmonic_mean(80, 40) + 60) / 2:.2f}" and dept[6] == "2"
     assert coop[1] == "6,144" and coop[5] == f"{harmonic_mean(70, 50):.2f}"
-    md, csv_path = write_table(tmp_path, "efficiency_table", header, body)
+    md, csv_path = write_files(Table("efficiency_table", "Efficiency", header, body), tmp_path)
     assert md.read_text().startswith("| Method | # Params |")
     assert csv_path.read_text().splitlines()[1].startswith("dept,")
