@@ -295,6 +295,20 @@ class ProtocolConfig:
         default=0.25,
         metadata={"help": "val: share of each pseudo-base class's training clips held out [ours]"},
     )
+    val_partition: int = field(
+        default=0,
+        metadata={
+            "help": "val: which partition of the base classes into pseudo-base and "
+            "pseudo-new (0 .. val_partitions - 1; 0: the first half is pseudo-base) [ours]"
+        },
+    )
+    val_partitions: int = field(
+        default=1,
+        metadata={
+            "help": "val: how many partitions the base classes are rotated through "
+            "(the search scores each) [ours]"
+        },
+    )
 
     def __post_init__(self) -> None:
         # imported here: the protocols module builds tasks from this module's configs
@@ -314,6 +328,13 @@ class ProtocolConfig:
             "protocol.val_fraction",
             self.val_fraction,
             "must be in (0, 1)",
+        )
+        _check(self.val_partitions >= 1, "protocol.val_partitions", self.val_partitions, ">= 1")
+        _check(
+            0 <= self.val_partition < self.val_partitions,
+            "protocol.val_partition",
+            self.val_partition,
+            f"must be in [0, {self.val_partitions - 1}] (protocol.val_partitions)",
         )
 
 

@@ -8,9 +8,11 @@ head over them uses it) and an *unseen* one, reported as ``base`` and ``new``, a
 - ``xd``: train on every source class; seen = the source's test clips (all classes), unseen = the
   target's test clips with the target's class names and template.
 - ``val``: a search objective that reads no test clip [ours]. The base classes are split again
-  (pseudo-base = first ceil(K_base/2), pseudo-new = the rest); a seeded ``val_fraction`` of each
-  pseudo-base class's training clips is held out, shots come from the rest; seen = the held-out
-  pseudo-base clips, unseen = every training clip of the pseudo-new classes.
+  into pseudo-base and pseudo-new (:func:`pseudo_split`: partition ``val_partition`` of
+  ``val_partitions`` rotations; partition 0 = the first ceil(K_base/2) pseudo-base); a seeded
+  ``val_fraction`` of each pseudo-base class's training clips is held out, shots come from the
+  rest; seen = the held-out pseudo-base clips, unseen = every training clip of the pseudo-new
+  classes.
 """
 
 from __future__ import annotations
@@ -161,17 +163,32 @@ def val_task(cfg: TrialConfig, split: DatasetSplit, template: str) -> TrialTask:
             f"protocol.name = 'val' on {split.name!r}: {len(base)} base classes, the validation "
             f"split needs at least {MIN_VAL_BASE_CLASSES}"
         )
-    pseudo = base_new_split(base)
+    pseudo_base, pseudo_new = pseudo_split(
+        base, cfg.protocol.val_partition, cfg.protocol.val_partitions
+    )
     held_out, pool = hold_out(
-        split.train, pseudo.base, cfg.protocol.val_fraction, cfg.train.seed, split.name
+        split.train, pseudo_base, cfg.protocol.val_fraction, cfg.train.seed, split.name
     )
-    shots = sample_few_shot(pool, pseudo.base, cfg.data.shots, cfg.train.seed)
-    seen = ScoredGroup("pseudo_base", split.name, split.root, pseudo.base, held_out, template, True)
-    unseen_clips = in_classes(split.train, pseudo.new)
+    shots = sample_few_shot(pool, pseudo_base, cfg.data.shots, cfg.train.seed)
+    seen = ScoredGroup("pseudo_base", split.name, split.root, pseudo_base, held_out, template, True)
+    unseen_clips = in_classes(split.train, pseudo_new)
     unseen = ScoredGroup(
-        "pseudo_new", split.name, split.root, pseudo.new, unseen_clips, template, False
+        "pseudo_new", split.name, split.root, pseudo_new, unseen_clips, template, False
     )
-    return TrialTask("val", split, template, pseudo.base, shots, seen, unseen)
+    return TrialTask("val", split, template, pseudo_base, shots, seen, unseen)
+
+
+def pseudo_split(
+    base: tuple[str, ...], partition: int, partitions: int
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(pseudo-base, pseudo-new), each sorted: partition ``partition`` of ``partitions`` of the
+    sorted ``base`` classes (K of them), rotated left by ``partition * ceil(K / partitions)``,
+    then the first ceil(K/2) pseudo-base and the rest pseudo-new. Partition 0 is the unrotated split; with
+    3 or more partitions every base class is pseudo-new in at least one (with 2, when K is even)."""
+    shift = (partition * math.ceil(len(base) / partitions)) % len(base)
+    rotated = base[shift:] + base[:shift]
+    n_base = math.ceil(len(base) / 2)
+    return tuple(sorted(rotated[:n_base])), tuple(sorted(rotated[n_base:]))
 
 
 def hold_out(

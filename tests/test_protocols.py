@@ -6,7 +6,14 @@ import pytest
 
 from sept_ray.config import ConfigError, TrialConfig
 from sept_ray.data.manifest import load_split
-from sept_ray.protocols import PROTOCOLS, Protocol, build_task, hold_out, protocol_of
+from sept_ray.protocols import (
+    PROTOCOLS,
+    Protocol,
+    build_task,
+    hold_out,
+    protocol_of,
+    pseudo_split,
+)
 
 from conftest import write_tone_dataset
 
@@ -69,6 +76,40 @@ def test_val_reads_only_training_clips_of_the_base_classes(root):
     assert not held & {c.path for c in task.shots}
     assert len(task.unseen.clips) == 2 * 8  # every training clip of the pseudo-new classes
     assert build_task(cfg(root, protocol={"name": "val"})).seen.clips == task.seen.clips  # seeded
+
+
+@pytest.mark.parametrize("partitions", [3, 4])
+def test_val_partitions_make_every_base_class_pseudo_new_and_read_no_test_clip(root, partitions):
+    split = load_split(root, "Eight", 1)
+    pseudo_new = set()
+    for partition in range(partitions):
+        protocol = {"name": "val", "val_partition": partition, "val_partitions": partitions}
+        task = build_task(cfg(root, protocol=protocol))
+        assert not task.clips_read() & {c.path for c in split.test}
+        assert task.clips_read() <= {c.path for c in split.train}
+        assert set(task.train_classes) | set(task.unseen.classes) == {"a1", "a2", "a3", "a4"}
+        assert len(task.train_classes) == 2 and not set(task.train_classes) & set(
+            task.unseen.classes
+        )
+        pseudo_new |= set(task.unseen.classes)
+    assert pseudo_new == {"a1", "a2", "a3", "a4"}  # every base class is pseudo-new in one
+
+
+def test_partition_zero_is_the_unrotated_split_and_coverage_holds_for_any_size():
+    base = tuple(f"c{i:02d}" for i in range(7))
+    assert pseudo_split(base, 0, 3) == (base[:4], base[4:])
+    for k in range(4, 30):
+        classes = tuple(f"c{i:02d}" for i in range(k))
+        for partitions in (3, 4, 5):
+            covered = set().union(
+                *(pseudo_split(classes, r, partitions)[1] for r in range(partitions))
+            )
+            assert covered == set(classes), (k, partitions)
+
+
+def test_a_partition_outside_the_count_is_refused(root):
+    with pytest.raises(ConfigError, match="protocol.val_partition = 3: must be in \\[0, 2\\]"):
+        cfg(root, protocol={"name": "val", "val_partition": 3, "val_partitions": 3})
 
 
 def test_val_refuses_a_dataset_with_too_few_base_classes(root):

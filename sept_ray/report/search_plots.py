@@ -32,14 +32,15 @@ def rebuild_study(record: SweepRecord):
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     study = optuna.create_study(direction="maximize")
     for trial in record.trials:  # in trial-name order: Tune's trial ids count up
+        # a conditional space: each trial holds the parameters its switches made matter
         params = {k: parse_param(trial.params[k], d) for k, d in space.items() if k in trial.params}
-        if len(params) != len(space):
+        if not params:
             continue
         state = optuna.trial.TrialState.COMPLETE if trial.finished else optuna.trial.TrialState.FAIL
         study.add_trial(
             optuna.trial.create_trial(
                 params=params,
-                distributions=space,
+                distributions={k: space[k] for k in params},
                 value=trial.metrics["H"] if trial.finished else None,
                 state=state,
             )

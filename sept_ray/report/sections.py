@@ -133,15 +133,17 @@ def search_parts(inputs: ReportInputs) -> ReportParts:
 
 def search_table(record: SweepRecord, finished: list[TrialRecord]) -> Table:
     """Every finished setting of a search, best first: the sampled values (the keys of the
-    parent run's ``search_space.json``) and the objective."""
+    parent run's ``search_space.json``; empty where the switches made one not matter), the
+    objective and its spread over partitions."""
     space = record.artifact_json(record.parent_run_id, SPACE_ARTIFACT) or {}
     searched = list(space)
     per_dataset = sorted({k for t in finished for k in t.metrics if k.startswith("H_")})
-    header = ["trial", *searched, "H (val)", "Base (val)", "New (val)", *per_dataset]
+    scores = ("H", "spread_H", "base", "new")
+    header = ["trial", *searched, "H (val)", "spread", "Base (val)", "New (val)", *per_dataset]
     body = []
     for trial in sorted(finished, key=lambda t: -t.metrics["H"]):
         settings = [short(trial.params.get(k, "")) for k in searched]
-        scores_ = [f"{trial.metrics[k]:.2f}" for k in ("H", "base", "new")]
+        scores_ = [f"{trial.metrics[k]:.2f}" if k in trial.metrics else "" for k in scores]
         extra = [f"{trial.metrics[k]:.2f}" if k in trial.metrics else "" for k in per_dataset]
         body.append([trial.name, *settings, *scores_, *extra])
     return Table("search", "Search trials (validation objective, best first)", header, body)

@@ -2,13 +2,21 @@
 
 The objective never sees a test clip: on each dataset the base classes are split again into
 pseudo-base and pseudo-new, the prompt trains on pseudo-base shots and H is scored on held-out
-training clips (the ``val`` protocol). A dataset with fewer than 4 base classes is left out of
-the objective, and the search says so. Searched: λ (log scale), N (1 to the bank's size), the
-four margin switches, the inter constant margin and a margin scale; OptunaSearch is seeded and
-runs --max-concurrent settings at once (default 2). Then the best settings run on the real b2n
-protocol beside the method without SEPT and with SEPT's defaults, as a separate sweep (study
-``search-b2n``). The search's report shows every setting tried (best first) and Optuna's
-figures; its plan is the number of samples, not a list of trials.
+training clips (the ``val`` protocol), on --partitions rotations of that split (default 3: every
+base class is pseudo-new in one); the objective is the mean H over datasets and partitions, its
+spread the std over partitions. A dataset with fewer than 4 base classes is left out of the
+objective, and the search says so. The space is conditional: λ (log scale), N (1 to the bank's
+size) and the neighbour reading, then only the switches, the inter constant margin and the margin
+scale that can matter under the switches drawn. The first setting scored is the trials' own
+(SEPT's defaults): the search recommends its best setting only if it beats them by more than the
+spread across partitions, else the defaults, and best_settings.json says which and why.
+OptunaSearch is seeded and runs --max-concurrent settings at once (default 2). Then the audit
+(unless --no-b2n): SEPT's defaults, the top --audit K settings by validation H and K others at
+random run on the real b2n protocol beside the method without SEPT, as a separate sweep (study
+``search-b2n``), and Spearman's ρ between validation H and b2n H says whether the objective
+predicts the real protocol (audit table and scatter beside the search's files, in
+best_settings.json and in the audit sweep's report). The search's report shows every setting
+tried (best first) and Optuna's figures; its plan is the number of samples, not a list of trials.
 
     python sweeps/search.py --help
     python sweeps/search.py --num-samples 32 --max-concurrent 4
@@ -18,17 +26,42 @@ figures; its plan is the number of samples, not a list of trials.
 from __future__ import annotations
 
 import argparse
+import json
+import math
+from dataclasses import asdict
 from pathlib import Path
+from typing import Any
+
+import numpy as np
+from mlflow.tracking import MlflowClient
 
 from sept_ray.config import unflatten
+from sept_ray.report.audit import audit_figure, audit_points, audit_table, spearman
+from sept_ray.report.plots import save_png
 from sept_ray.report.record import SweepRecord
-from sept_ray.report.sections import ReportInputs, ReportParts, search_parts
+from sept_ray.report.render import FigureFile
+from sept_ray.report.sections import (
+    ReportInputs,
+    ReportParts,
+    search_parts,
+    table_rows,
+    trained_report,
+)
+from sept_ray.report.table import to_text as table_text
+from sept_ray.report.table import write_files
 from sept_ray.report.tables import to_text
 from sept_ray.studies.b2n import B2N
 from sept_ray.studies.base import Study, register
 from sept_ray.tune.cli import StudySetup, report, run_study, study_setup, study_spec, write_report
 from sept_ray.tune.grid import labelled_grid
-from sept_ray.tune.search import SearchResult, eligible_datasets, fmt, run_search
+from sept_ray.tune.search import (
+    DEFAULTS_ROW,
+    SearchResult,
+    eligible_datasets,
+    fmt,
+    run_search,
+    settings_of,
+)
 
 
 @register
@@ -47,6 +80,21 @@ class Search(Study):
         )
         parser.add_argument(
             "--search-seed", type=int, default=0, help="seed of the Optuna sampler (default 0)"
+        )
+        parser.add_argument(
+            "--partitions",
+            type=int,
+            default=3,
+            help="partitions of each dataset's base classes into pseudo-base and pseudo-new that "
+            "every setting is scored on (default 3: each base class is pseudo-new in one)",
+        )
+        parser.add_argument(
+            "--audit",
+            type=int,
+            default=3,
+            metavar="K",
+            help="settings audited on the real b2n protocol after the search: the top K by "
+            "validation H and K others at random, beside SEPT's defaults (default 3)",
         )
         parser.add_argument(
             "--no-b2n",
@@ -78,15 +126,20 @@ class Search(Study):
             "left_out": left_out,
             "num_samples": samples,
             "search_seed": args.search_seed,
+            "partitions": args.partitions,
         }
         spec = study_spec(args, self.name, setup, trials, params, argv)
-        found = run_search(spec, samples, args.search_seed, args.resume and Path(args.resume))
+        if args.partitions < 1:
+            raise ValueError(f"--partitions {args.partitions}: must be >= 1")
+        resume = args.resume and Path(args.resume)
+        found = run_search(spec, samples, args.search_seed, args.partitions, resume)
         print(f"\nsearch: {len(found.trials)} settings scored, {len(found.failed)} failed")
         for trial_id, error in found.failed:
             print(f"FAILED {trial_id}: {error}")
-        print(f"best validation H {found.best_h:.2f} (mean over {', '.join(objective)}) with:")
+        print(f"best sampled validation H {found.best_h:.2f} (mean over {', '.join(objective)}):")
         for key, value in found.best.items():
             print(f"  {key} = {fmt(value)}")
+        print(f"recommended: the {found.recommended} settings ({found.why})")
         print(f"search tables: {', '.join(str(p) for p in found.files)}")
         search_report = write_report(
             found.mlflow_uri, spec.experiment, found.parent_run_id, found.run_dir
@@ -106,32 +159,78 @@ class Search(Study):
 
 @register
 class SearchB2N(B2N):
-    """The b2n sweep a search runs with its best settings: a b2n report."""
+    """The b2n sweep a search runs to audit its settings: the search audit (validation H against
+    b2n H, Spearman's ρ, a scatter), then the b2n report."""
 
     name = "search-b2n"
+
+    def report(self, inputs: ReportInputs) -> ReportParts:
+        if not inputs.finished:
+            return ReportParts()
+        val_h = json.loads(inputs.record.params.get("audit", "{}"))
+        points = audit_points(val_h, table_rows(inputs)[0])
+        rho = spearman(points)
+        parts = trained_report(inputs, [audit_table(points, rho)])
+        path = save_png(audit_figure(points, rho), inputs.figure_dir / "search_audit.png")
+        caption = "Validation H (the search's objective) against AVERAGE b2n H per audited setting"
+        parts.figures.insert(0, FigureFile(path, "Search audit", caption))
+        return parts
+
+
+def audited(rows: list[dict[str, Any]], k: int, seed: int) -> list[dict[str, Any]]:
+    """The settings the audit runs on b2n: SEPT's defaults (when their trial finished), the top
+    ``k`` sampled settings by validation H and ``k`` of the other sampled ones drawn with
+    ``default_rng(seed)`` (fewer when the search has fewer)."""
+    defaults = [r for r in rows if r["trial_id"] == DEFAULTS_ROW]
+    sampled = [r for r in rows if r["trial_id"] != DEFAULTS_ROW]  # best first
+    rest = sampled[k:]
+    drawn = np.random.default_rng(seed).choice(len(rest), size=min(k, len(rest)), replace=False)
+    return defaults + sampled[:k] + [rest[i] for i in sorted(drawn)]
 
 
 def best_on_b2n(
     args: argparse.Namespace, argv: list[str] | None, setup: StudySetup, found: SearchResult
 ) -> int:
-    """Run the search's best settings on the b2n protocol beside the method without SEPT and with
-    SEPT's defaults (a sweep of its own, experiment ``args.experiment``); its exit code."""
-    best = unflatten(found.best)
-    rows = [
-        (args.method, {"method": {"name": args.method}, "sept": {"enabled": False}}),
-        (f"{args.method}+sept", {"method": {"name": args.method}, "sept": {"enabled": True}}),
-        (
-            f"{args.method}+sept:searched",
-            {"method": {"name": args.method}, "sept": {**best["sept"], "enabled": True}},
-        ),
-    ]
+    """The audit: the method without SEPT, SEPT's defaults and the :func:`audited` settings on the
+    real b2n protocol (a sweep of its own, experiment ``args.experiment``), then Spearman's ρ of
+    validation H and b2n H over the audited settings: printed, written beside the search's files
+    (``audit.{md,csv}``, ``audit.png``) and into ``best_settings.json``. Its exit code."""
+    method = args.method
+    rows = [(method, {"method": {"name": method}, "sept": {"enabled": False}})]
+    val_h, settings = {}, {}
+    for row in audited(found.trials, args.audit, args.search_seed):
+        is_defaults = row["trial_id"] == DEFAULTS_ROW
+        label = f"{method}+sept" if is_defaults else f"{method}+sept:{row['trial_id']}"
+        chosen = unflatten(settings_of(row)).get("sept", {})
+        rows.append((label, {"method": {"name": method}, "sept": {**chosen, "enabled": True}}))
+        val_h[label], settings[label] = row["H"], settings_of(row)
     trials = labelled_grid(
         rows, setup.datasets, setup.seeds, setup.data_root, setup.overrides, args.preset,
         setup.folds,
     )  # fmt: skip
-    args.resume = None  # the b2n run of the best settings is a sweep of its own
-    print(f"\nb2n with the best settings ({args.experiment}):")
-    result = run_study(args, SearchB2N.name, setup, trials, {"settings": found.best}, argv)
+    args.resume = None  # the b2n run of the audited settings is a sweep of its own
+    print(f"\naudit: {len(val_h)} settings on the b2n protocol ({args.experiment}):")
+    params = {"settings": settings, "audit": json.dumps(val_h), "recommended": found.recommended}
+    result = run_study(args, SearchB2N.name, setup, trials, params, argv)
     print()
     print(to_text(result.table, result.score_rules), end="")
-    return report(result)
+    points = audit_points(val_h, result.table)
+    rho = spearman(points)
+    table = audit_table(points, rho)
+    print(f"\n{table.title}")
+    print(table_text(table), end="")
+    files = write_files(table, found.run_dir)
+    files.append(save_png(audit_figure(points, rho), found.run_dir / "audit.png"))
+    summary_file = found.run_dir / "best_settings.json"
+    summary = json.loads(summary_file.read_text())
+    summary["audit"] = {
+        "spearman_rho": None if math.isnan(rho) else rho,
+        "b2n_experiment": result.experiment,
+        "settings": [asdict(p) for p in points],
+    }
+    summary_file.write_text(json.dumps(summary, indent=1))
+    files.append(summary_file)
+    client = MlflowClient(found.mlflow_uri)
+    for path in files:  # beside the search's own files, on its parent run
+        client.log_artifact(found.parent_run_id, str(path))
+    return report(result, files)

@@ -19,7 +19,8 @@ POINT = "point"  # the key of a Tune trial config that holds its TrialPoint
 class TrialPoint:
     """A trial's name, table row, resolved config (:meth:`TrialConfig.to_dict`), checkpoint
     interval (epochs; 0: never), the plugin modules its worker imports, and for a search
-    (``sampled``) the datasets each sample runs on the val protocol."""
+    (``sampled``) the datasets each sample runs on the val protocol, each on ``partitions``
+    partitions of its base classes."""
 
     name: str
     label: str
@@ -28,6 +29,7 @@ class TrialPoint:
     plugins: tuple[str, ...] = ()
     sampled: bool = False
     datasets: tuple[str, ...] = ()
+    partitions: int = 1
 
     def to_config(self) -> dict[str, Any]:
         """The mapping a Tune trial config holds."""

@@ -1,12 +1,17 @@
 """Optuna search of SEPT's settings on a validation objective that never sees test data.
 
-Each search trial samples λ (log scale), N (an integer up to the bank's size), the four margin
-switches, the inter constant margin, a margin scale and the neighbour reading, and scores them on
-the ``val`` protocol (:mod:`sept_ray.protocols`) of every dataset with enough base classes: the
-mean of per-dataset H
-on held-out training clips is the objective. ``OptunaSearch`` (seeded, its study stored in the run
-folder's ``optuna.db``) behind a concurrency limit proposes the settings. The parent MLflow run gets
-the study summary (every trial's settings and objective) and the best settings.
+Each search trial scores one setting on the ``val`` protocol (:mod:`sept_ray.protocols`) of every
+dataset with enough base classes, on R partitions of each dataset's base classes into pseudo-base
+and pseudo-new (``--partitions``, default 3: every base class is pseudo-new in one): the objective
+is the mean H over datasets and partitions, on held-out training clips; ``spread_H`` is the std
+over partitions. The space is conditional (:func:`sample_settings`, define-by-run): λ (log scale),
+N (an integer up to the bank's size) and the neighbour reading, then only the switches, margins
+and scales that can matter. The first trial scores the trials' own settings (SEPT's defaults) as
+the reference: the search recommends its best setting only if it beats them by more than the
+spread across partitions (:func:`recommend`), else the defaults, and says why. ``OptunaSearch``
+(seeded, its study stored in the run folder's ``optuna.db``) behind a concurrency limit proposes
+the settings. The parent MLflow run gets the study summary (every trial's settings and objective)
+and ``best_settings.json``.
 """
 
 from __future__ import annotations
@@ -14,10 +19,11 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
-from sept_ray.config import NEIGHBOUR_SPACES, ConfigError
+from sept_ray.config import NEIGHBOUR_SPACES, ConfigError, SeptConfig
 from sept_ray.data.manifest import load_split
 from sept_ray.data.split import base_new_split
 from sept_ray.protocols import MIN_VAL_BASE_CLASSES
@@ -44,27 +50,10 @@ INTER_CONST_RANGE = (0.25, 2.0)  # unit-vector distances lie in [0, 2]
 MARGIN_SCALE_RANGE = (0.25, 4.0)  # log scale
 
 
-def search_space(bank_size: int) -> dict[str, Any]:
-    """The Tune search space over :data:`SEARCHED` (dotted config keys), N in [1, bank_size]."""
-    from ray import tune
-
-    switch = tune.choice([True, False])
-    return {
-        "sept.lam": tune.loguniform(*LAMBDA_RANGE),
-        "sept.n_neighbors": tune.randint(1, bank_size + 1),  # upper bound exclusive
-        "sept.use_intra": switch,
-        "sept.intra_margin": switch,
-        "sept.use_inter": switch,
-        "sept.inter_margin": switch,
-        "sept.inter_const_margin": tune.uniform(*INTER_CONST_RANGE),
-        "sept.margin_scale": tune.loguniform(*MARGIN_SCALE_RANGE),
-        "sept.neighbour_space": tune.choice(list(NEIGHBOUR_SPACES)),
-    }
-
-
 def optuna_distributions(bank_size: int) -> dict[str, Any]:
-    """The same space as :func:`search_space` as Optuna distributions (what a report rebuilds
-    the study from: ``search_space.json`` on the search's parent run)."""
+    """Every searched parameter's Optuna distribution, N in [1, bank_size] (what
+    :func:`sample_settings` draws from, and what a report rebuilds the study from:
+    ``search_space.json`` on the search's parent run)."""
     from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
 
     switch = CategoricalDistribution([True, False])
@@ -79,6 +68,76 @@ def optuna_distributions(bank_size: int) -> dict[str, Any]:
         "sept.margin_scale": FloatDistribution(*MARGIN_SCALE_RANGE, log=True),
         "sept.neighbour_space": CategoricalDistribution(list(NEIGHBOUR_SPACES)),
     }
+
+
+def suggest(trial, name: str, distribution) -> Any:
+    """``trial``'s value of ``name`` drawn from an Optuna ``distribution``."""
+    from optuna.distributions import CategoricalDistribution, IntDistribution
+
+    if isinstance(distribution, CategoricalDistribution):
+        return trial.suggest_categorical(name, distribution.choices)
+    if isinstance(distribution, IntDistribution):
+        return trial.suggest_int(name, distribution.low, distribution.high)
+    return trial.suggest_float(name, distribution.low, distribution.high, log=distribution.log)
+
+
+def sample_settings(trial, bank_size: int) -> dict[str, Any]:
+    """The conditional search space, define-by-run (Optuna's ``trial`` API): λ, N and the
+    neighbour reading always; then only what can matter under the switches drawn. At least one
+    SE term is on (with both off L_se is zero: plain CoOp, which the search need not find);
+    a term's margin switch only when the term is on; the inter constant only when the inter
+    margin is off; the margin scale only when a pretrained margin is used. Returns the
+    constants the switches imply (``sept.use_inter`` = True when only L_intra was drawn off)."""
+    space = optuna_distributions(bank_size)
+
+    def pick(key: str) -> Any:
+        return suggest(trial, key, space[key])
+
+    for key in ("sept.lam", "sept.n_neighbors", "sept.neighbour_space"):
+        pick(key)
+    constants: dict[str, Any] = {}
+    use_intra = pick("sept.use_intra")
+    use_inter = pick("sept.use_inter") if use_intra else True
+    if not use_intra:
+        constants["sept.use_inter"] = True
+    intra_margin = pick("sept.intra_margin") if use_intra else False
+    inter_margin = pick("sept.inter_margin") if use_inter else False
+    if use_inter and not inter_margin:
+        pick("sept.inter_const_margin")
+    if intra_margin or inter_margin:
+        pick("sept.margin_scale")
+    return constants
+
+
+def within(distribution, value: Any) -> bool:
+    """Whether an Optuna ``distribution`` can draw ``value``."""
+    if hasattr(distribution, "choices"):
+        return value in distribution.choices
+    return distribution.low <= value <= distribution.high
+
+
+def default_settings(sept: SeptConfig, bank_size: int) -> dict[str, Any]:
+    """The trials' own SEPT settings (SEPT's defaults, or what ``--set`` made them) as the
+    searched parameters that matter under their switches: the search's first sample, its
+    reference. A value outside the searched range is a ConfigError naming it."""
+    values = {key: getattr(sept, key.removeprefix("sept.")) for key in SEARCHED}
+    space = optuna_distributions(bank_size)
+    matter = {"sept.lam", "sept.n_neighbors", "sept.neighbour_space", "sept.use_intra"}
+    matter |= {"sept.use_inter"} if values["sept.use_intra"] else set()
+    matter |= {"sept.intra_margin"} if values["sept.use_intra"] else set()
+    matter |= {"sept.inter_margin"} if values["sept.use_inter"] else set()
+    if values["sept.use_inter"] and not values["sept.inter_margin"]:
+        matter.add("sept.inter_const_margin")
+    if (values["sept.use_intra"] and values["sept.intra_margin"]) or (
+        values["sept.use_inter"] and values["sept.inter_margin"]
+    ):
+        matter.add("sept.margin_scale")
+    if not (values["sept.use_intra"] or values["sept.use_inter"]):
+        raise ConfigError("the search's reference has both SE terms off: nothing to compare to")
+    for key in matter:
+        if not within(space[key], values[key]):
+            raise ConfigError(f"{key} = {values[key]!r}: outside the searched space {space[key]}")
+    return {key: values[key] for key in SEARCHED if key in matter}
 
 
 def write_space(run_dir: Path, bank_size: int) -> Path:
@@ -124,11 +183,16 @@ def bank_size(trials: list[GridTrial]) -> int:
 
 @dataclass
 class SearchResult:
-    """The search's best settings, every trial's settings and objective, and where they are."""
+    """The search's recommendation (``recommended``: ``searched`` or ``defaults``, ``why``, its
+    ``settings``), its best sampled settings, every trial's settings and objective, and where
+    they are."""
 
     run_dir: Path
     mlflow_uri: str
     parent_run_id: str
+    recommended: str
+    why: str
+    settings: dict[str, Any]
     best: dict[str, Any]
     best_h: float
     best_per_dataset: dict[str, float]
@@ -139,10 +203,12 @@ class SearchResult:
 
 
 def run_search(
-    spec: SweepSpec, num_samples: int, seed: int, resume: Path | None = None
+    spec: SweepSpec, num_samples: int, seed: int, partitions: int = 1, resume: Path | None = None
 ) -> SearchResult:
     """Search SEPT's settings over ``spec.trials`` (one val-protocol trial per dataset, sharing
-    every setting but the dataset): ``num_samples`` settings, ``spec.max_concurrent`` at once."""
+    every setting but the dataset): ``num_samples`` settings, the first the trials' own
+    (:func:`default_settings`), ``spec.max_concurrent`` at once, each scored on ``partitions``
+    partitions of every dataset's base classes; then :func:`recommend`."""
     import optuna
     from mlflow.tracking import MlflowClient
     from ray import tune
@@ -153,12 +219,15 @@ def run_search(
     with running(spec, resume) as session:
         first = session.trials[0]
         size = bank_size(session.trials)
+        defaults = default_settings(first.config.sept, size)
         storage_url = f"sqlite:///{session.run_dir / 'optuna.db'}"
         client = MlflowClient(session.uri)
         client.log_artifact(session.parent_id, str(write_space(session.run_dir, size)))
         searcher = OptunaSearch(
+            space=partial(sample_settings, bank_size=size),
             metric="H",
             mode="max",
+            points_to_evaluate=[defaults],
             seed=seed,
             study_name=spec.experiment,
             storage=optuna.storages.RDBStorage(storage_url),
@@ -172,33 +241,39 @@ def run_search(
             plugins=tuple(spec.plugins),
             sampled=True,
             datasets=tuple(t.config.data.name for t in session.trials),
+            partitions=partitions,
         )
         tuner = make_tuner(
             session,
-            {POINT: point.to_config(), **search_space(size)},
+            {POINT: point.to_config()},
             tune.TuneConfig(search_alg=limited, num_samples=num_samples, reuse_actors=True),
             num_samples,
         )
         print(
-            f"searching {num_samples} settings of {len(SEARCHED)} SEPT options on "
-            f"{', '.join(point.datasets)} (val protocol; N up to {size}); "
+            f"searching {num_samples} settings of {len(SEARCHED)} SEPT options (the first: the "
+            f"trials' own) on {', '.join(point.datasets)} (val protocol, {partitions} "
+            f"partition(s) of the base classes; N up to {size}); "
             f"MLflow: {session.uri} (experiment {spec.experiment!r})",
             flush=True,
         )
         finished, failed = collect(tuner.fit())
         if not finished:
             raise RuntimeError(f"every search trial failed: {failed[:3]}")
-        rows = search_rows(finished)
-        best = rows[0]
-        files = write_summary(session.run_dir, rows, best, storage_url, spec.experiment)
+        rows = search_rows(finished, defaults)
+        choice = recommend(rows)
+        files = write_summary(session.run_dir, rows, choice, storage_url, spec.experiment)
         for path in files:
             client.log_artifact(session.parent_id, str(path))
-        client.log_metric(session.parent_id, "best_val_H", best["H"])
+        client.log_metric(session.parent_id, "best_val_H", rows[0]["H"])
+    best = next(r for r in rows if r["trial_id"] != DEFAULTS_ROW) if len(rows) > 1 else rows[0]
     return SearchResult(
         run_dir=session.run_dir,
         mlflow_uri=session.uri,
         parent_run_id=session.parent_id,
-        best={k: best[k] for k in SEARCHED},
+        recommended=choice.which,
+        why=choice.why,
+        settings=settings_of(choice.row),
+        best=settings_of(best),
         best_h=best["H"],
         best_per_dataset={k[2:]: v for k, v in best.items() if k.startswith("H_")},
         trials=rows,
@@ -208,41 +283,101 @@ def run_search(
     )
 
 
-def search_rows(finished: list[Finished]) -> list[dict[str, Any]]:
-    """One row per finished search trial, best objective first: its trial id, settings,
-    objective and per-dataset H."""
+DEFAULTS_ROW = "defaults"  # the trial_id cell of the row of the trials' own settings
+
+
+def search_rows(finished: list[Finished], defaults: dict[str, Any]) -> list[dict[str, Any]]:
+    """One row per finished search trial, best objective first: its trial id (``defaults`` for
+    the trials' own settings), the settings it drew (empty where the switches made one not
+    matter), objective, spread over partitions and per-dataset H."""
     rows = []
     for trial in finished:
-        row = {"trial_id": trial.name, **{k: trial.config[k] for k in SEARCHED}}
-        row.update({k: v for k, v in trial.metrics.items() if k in ("H", "base", "new")})
+        settings = {k: trial.config.get(k, "") for k in SEARCHED}
+        is_defaults = all(trial.config.get(k) == v for k, v in defaults.items()) and all(
+            trial.config.get(k, "") in ("", v) for k, v in settings.items() if k not in defaults
+        )
+        row = {"trial_id": DEFAULTS_ROW if is_defaults else trial.name, **settings}
+        row.update({k: trial.metrics[k] for k in ("H", "spread_H", "base", "new")})
         row.update({k: v for k, v in trial.metrics.items() if k.startswith("H_")})
         rows.append(row)
     rows.sort(key=lambda r: -r["H"])
     return rows
 
 
+def settings_of(row: dict[str, Any]) -> dict[str, Any]:
+    """The searched settings a row drew (without the ones that did not matter)."""
+    return {k: row[k] for k in SEARCHED if row.get(k, "") != ""}
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    """``which`` settings the search recommends (``searched`` or ``defaults``), their ``row``
+    and ``why``; ``margin``: what the best setting had to beat the defaults by."""
+
+    which: str
+    row: dict[str, Any]
+    why: str
+    margin: float
+
+
+def recommend(rows: list[dict[str, Any]]) -> Recommendation:
+    """The fallback rule: the best sampled setting (``rows`` are best first) only if its
+    objective beats the defaults' by more than the spread across partitions (the larger of the
+    two settings' ``spread_H``); otherwise the defaults, saying why."""
+    defaults = next((r for r in rows if r["trial_id"] == DEFAULTS_ROW), None)
+    sampled = [r for r in rows if r["trial_id"] != DEFAULTS_ROW]
+    if defaults is None:
+        return Recommendation("searched", rows[0], "the defaults' trial did not finish", 0.0)
+    if not sampled:
+        return Recommendation("defaults", defaults, "no sampled setting finished", 0.0)
+    best = sampled[0]
+    margin = max(best["spread_H"], defaults["spread_H"])
+    gain = best["H"] - defaults["H"]
+    if gain > margin:
+        why = (
+            f"the best setting beats the defaults by {gain:.2f} H on validation, more than the "
+            f"spread across partitions ({margin:.2f})"
+        )
+        return Recommendation("searched", best, why, margin)
+    why = (
+        f"the best setting's validation H is {gain:+.2f} against the defaults', not more than "
+        f"the spread across partitions ({margin:.2f}): the defaults are kept"
+    )
+    return Recommendation("defaults", defaults, why, margin)
+
+
 def write_summary(
-    run_dir: Path, rows: list[dict[str, Any]], best: dict[str, Any], storage_url: str, study: str
+    run_dir: Path, rows: list[dict[str, Any]], choice: Recommendation, storage_url: str, study: str
 ) -> list[Path]:
-    """``search_trials.{csv,md}`` (every finished trial, best first), ``best_settings.json`` and
+    """``search_trials.{csv,md}`` (every finished trial, best first), ``best_settings.json``
+    (the recommendation, why, and the best sampled setting beside the defaults) and
     ``optuna_study.csv`` (Optuna's own table of the stored study)."""
     import optuna
 
     header = list(rows[0])
     body = [[fmt(r.get(k)) for k in header] for r in rows]
     files = write_files(Table("search_trials", "Search trials", header, body), run_dir)
+
+    def scored(row: dict[str, Any] | None) -> dict[str, Any] | None:
+        if row is None:
+            return None
+        per_dataset = {k[2:]: v for k, v in row.items() if k.startswith("H_")}
+        return {"H": row["H"], "spread_H": row["spread_H"], "per_dataset_H": per_dataset,
+                "settings": settings_of(row)}  # fmt: skip
+
+    sampled = [r for r in rows if r["trial_id"] != DEFAULTS_ROW]
+    defaults = [r for r in rows if r["trial_id"] == DEFAULTS_ROW]
     best_file = run_dir / "best_settings.json"
-    best_file.write_text(
-        json.dumps(
-            {
-                "objective": "mean over datasets of H on the val protocol (no test clip)",
-                "H": best["H"],
-                "per_dataset_H": {k[2:]: v for k, v in best.items() if k.startswith("H_")},
-                "settings": {k: best[k] for k in SEARCHED},
-            },
-            indent=1,
-        )
-    )
+    summary = {
+        "objective": "mean over datasets and partitions of H on the val protocol (no test clip)",
+        "recommended": choice.which,
+        "why": choice.why,
+        "margin": choice.margin,
+        "settings": settings_of(choice.row),
+        "best_searched": scored(sampled[0] if sampled else None),
+        "defaults": scored(defaults[0] if defaults else None),
+    }
+    best_file.write_text(json.dumps(summary, indent=1))
     files.append(best_file)
     frame = optuna.load_study(study_name=study, storage=storage_url).trials_dataframe()
     study_file = run_dir / "optuna_study.csv"

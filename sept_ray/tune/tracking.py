@@ -44,6 +44,7 @@ FINAL_METRICS = (
     "peak_rss_mb",
     "peak_cuda_mb",
     "n_neighbors",
+    "spread_H",  # a search sample's std over partitions
 )
 SCORE_METRICS = ("base", "new", "H")
 MAX_PARAM_CHARS = 6000

@@ -1,7 +1,8 @@
 """The one Ray Tune trainable, :func:`train_point`, for every study: a grid trial or a search sample.
 
 A grid point trains one :func:`sept_ray.train.run_trial` (any protocol); a search sample trains
-the sampled setting on the val protocol of each dataset of the search, one after the other. Each
+the sampled setting on the val protocol of each dataset of the search and each partition of its
+base classes, one after the other. Each
 evaluation goes to ``tune.report`` (``epoch``, ``base``, ``new``, ``H``, losses, SEPT's diagnostics
 ``diag_*``; a search's ``epoch`` counts on across datasets), with a checkpoint of the training
 state after it (:mod:`sept_ray.train_state`) and the trial's progress: a retried or resumed trial
@@ -11,7 +12,7 @@ A last report with ``final = 1`` holds the trial's score: a grid trial's is the 
 ``*_last``) with its summary (parameters, times, memory) and ``output_dir``, and under
 ``min_train_loss`` its ``epoch`` is one past the last, so a tracker logs the score as the latest
 value after the per-epoch curve; a search sample's is the mean over datasets (``H``, the
-objective) and each dataset's ``H_<name>``.
+objective), its ``spread_H`` over partitions and each dataset's ``H_<name>``.
 Trials never embed audio: the sweep filled the cache before they start.
 """
 
@@ -77,19 +78,27 @@ def report_epoch(
         tune.report(values, checkpoint=tune.Checkpoint.from_directory(folder))
 
 
-def point_runs(cfg: TrialConfig, point: TrialPoint) -> list[TrialConfig]:
-    """The trainings of a point: a grid point's one trial; a search sample's one per dataset of
-    ``point.datasets``, each in ``<output_dir>/<trial id>/<dataset>``."""
+def point_runs(cfg: TrialConfig, point: TrialPoint) -> dict[str, TrialConfig]:
+    """The trainings of a point by name: a grid point's one trial (named by its dataset); a
+    search sample's one per dataset of ``point.datasets`` and partition of its base classes
+    (``<dataset>`` with one partition, else ``<dataset>-p<r>``), each in
+    ``<output_dir>/<trial id>/<name>``."""
     if not point.sampled:
-        return [cfg]
+        return {cfg.data.name: cfg}
     out_dir = Path(cfg.output_dir) / tune.get_context().get_trial_id()
-    return [
-        replace(cfg, output_dir=str(out_dir / name), data=replace(cfg.data, name=name))
-        for name in point.datasets
-    ]
+    runs = {}
+    for name in point.datasets:
+        for partition in range(point.partitions):
+            key = name if point.partitions == 1 else f"{name}-p{partition}"
+            protocol = replace(
+                cfg.protocol, val_partition=partition, val_partitions=point.partitions
+            )
+            data = replace(cfg.data, name=name)
+            runs[key] = replace(cfg, output_dir=str(out_dir / key), data=data, protocol=protocol)
+    return runs
 
 
-def saved_progress(folder: Path, runs: list[TrialConfig]) -> dict[str, Any]:
+def saved_progress(folder: Path, runs: dict[str, TrialConfig]) -> dict[str, Any]:
     """The progress a checkpoint in ``folder`` holds (``progress.json``); a checkpoint of a
     single training from before that file existed holds only its state: its epoch is the step."""
     path = folder / PROGRESS_FILE
@@ -97,7 +106,7 @@ def saved_progress(folder: Path, runs: list[TrialConfig]) -> dict[str, Any]:
         return json.loads(path.read_text())
     if len(runs) > 1:
         raise RuntimeError(f"{folder}: a search checkpoint without {PROGRESS_FILE}")
-    return {"scores": {}, "seconds": 0.0, "dataset": runs[0].data.name, "step": saved_epoch(folder)}
+    return {"scores": {}, "seconds": 0.0, "running": next(iter(runs)), "step": saved_epoch(folder)}
 
 
 def trial_final(result: TrialResult, cfg: TrialConfig) -> dict[str, Any]:
@@ -112,19 +121,28 @@ def trial_final(result: TrialResult, cfg: TrialConfig) -> dict[str, Any]:
 
 
 def sample_final(
-    scores: dict[str, list[float]], seconds: float, runs: list[TrialConfig]
+    scores: dict[str, list[float]], seconds: float, runs: dict[str, TrialConfig]
 ) -> dict[str, Any]:
-    """A search sample's final report: the mean over datasets of Base, New and H (the objective),
-    each dataset's ``H_<name>``, the training seconds of all of them."""
+    """A search sample's final report: the mean over datasets and partitions of Base, New and H
+    (the objective), each dataset's ``H_<name>`` (mean over its partitions), ``spread_H`` (the
+    population std over partitions of the mean H over datasets; 0 with one partition) and the
+    training seconds of all of them."""
+    by_dataset: dict[str, list[float]] = {}
+    by_partition: dict[int, list[float]] = {}
+    for key, cfg in runs.items():
+        by_dataset.setdefault(cfg.data.name, []).append(scores[key][2])
+        by_partition.setdefault(cfg.protocol.val_partition, []).append(scores[key][2])
+    first = next(iter(runs.values()))
     final: dict[str, Any] = {
-        "epoch": len(runs) * (runs[0].train.epochs + 1),
+        "epoch": len(runs) * (first.train.epochs + 1),
         "base": statistics.fmean(s[0] for s in scores.values()),
         "new": statistics.fmean(s[1] for s in scores.values()),
-        "H": statistics.fmean(s[2] for s in scores.values()),  # mean of per-dataset H
+        "H": statistics.fmean(s[2] for s in scores.values()),  # mean of per-training H
+        "spread_H": statistics.pstdev(statistics.fmean(h) for h in by_partition.values()),
         "train_seconds": seconds,
-        "output_dir": str(Path(runs[0].output_dir).parent),
+        "output_dir": str(Path(first.output_dir).parent),
     }
-    final.update({f"H_{name}": s[2] for name, s in scores.items()})
+    final.update({f"H_{name}": statistics.fmean(h) for name, h in by_dataset.items()})
     return final
 
 
@@ -141,7 +159,7 @@ def train_point(config: dict[str, Any]) -> None:
     point = point_of(config)
     runs = point_runs(resolve_point(config), point)
     saved = tempfile.TemporaryDirectory(prefix="sept-state-")
-    progress: dict[str, Any] = {"scores": {}, "seconds": 0.0, "dataset": "", "step": 0}
+    progress: dict[str, Any] = {"scores": {}, "seconds": 0.0, "running": "", "step": 0}
     checkpoint = tune.get_checkpoint()
     if checkpoint is not None:
         checkpoint.to_directory(saved.name)
@@ -149,9 +167,8 @@ def train_point(config: dict[str, Any]) -> None:
     scores: dict[str, list[float]] = dict(progress["scores"])
     seconds = float(progress["seconds"])
     with saved:
-        for index, cfg in enumerate(runs):
-            dataset = cfg.data.name
-            if dataset in scores:  # finished before the last checkpoint
+        for index, (name, cfg) in enumerate(runs.items()):
+            if name in scores:  # finished before the last checkpoint
                 continue
             step0 = index * (cfg.train.epochs + 1)
 
@@ -159,18 +176,18 @@ def train_point(config: dict[str, Any]) -> None:
                 m: EpochMetrics,
                 state: TrainState,
                 step0: int = step0,
-                dataset: str = dataset,
+                name: str = name,
                 done_seconds: float = seconds,  # the finished trainings' time
             ) -> None:
                 values = epoch_report(m)
                 values["epoch"] = step0 + m.epoch
-                mark = {"scores": scores, "seconds": done_seconds, "dataset": dataset}
+                mark = {"scores": scores, "seconds": done_seconds, "running": name}
                 mark["step"] = values["epoch"]
                 report_epoch(values, state, m.epoch, point.checkpoint_every, mark)
 
-            resume = Path(saved.name) if progress["dataset"] == dataset else None
+            resume = Path(saved.name) if progress["running"] == name else None
             result = run_trial(cfg, report, embed_missing=False, resume_from=resume)
-            scores[dataset] = [result.base, result.new, result.h]
+            scores[name] = [result.base, result.new, result.h]
             seconds += result.train_seconds
     final = sample_final(scores, seconds, runs) if point.sampled else trial_final(result, cfg)
     final["final"] = 1

@@ -92,17 +92,17 @@ def test_search_on_the_builtin_world_never_reads_a_test_clip(tmp_path, monkeypat
             "--data-root", str(root), "--datasets", "SynthHome", "Tones",
             "--results", str(results), "--experiment", "srch", "--num-cpus", "2",
             "--num-samples", "3", "--max-concurrent", "2", "--folds", "2", "--no-b2n",
-            "--set", "train.epochs=3", *TINY,
+            "--partitions", "2", "--set", "train.epochs=3", *TINY,
         ],
     )  # fmt: skip
     assert code == 0, printed
     assert "Tones is left out of the objective (2 base classes" in printed
-    assert "best validation H" in printed
+    assert "best sampled validation H" in printed and "recommended: the " in printed
     (run_dir,) = (results / "srch").iterdir()
     with open(root / "SynthHome" / "csv_files" / "test_2.csv") as handle:
         test_clips = {row["path"] for row in csv.DictReader(handle)}
-    splits = sorted(run_dir.glob("trials/*/SynthHome/split.json"))
-    assert len(splits) == 3 and not list(run_dir.glob("trials/*/Tones"))
+    splits = sorted(run_dir.glob("trials/*/SynthHome-p*/split.json"))  # 3 settings x 2 partitions
+    assert len(splits) == 6 and not list(run_dir.glob("trials/*/Tones*"))
     for path in splits:
         split = json.loads(path.read_text())
         assert split["protocol"] == "val" and split["fold"] == 2
@@ -115,14 +115,21 @@ def test_search_on_the_builtin_world_never_reads_a_test_clip(tmp_path, monkeypat
         assert not set(split["scored"]["pseudo_base"]["clips"]) & {
             c["path"] for c in split["train_clips"]
         }
+    for trial in {p.parent.parent for p in splits}:  # the two partitions differ
+        parts = [json.loads((trial / f"SynthHome-p{r}" / "split.json").read_text()) for r in (0, 1)]
+        assert parts[0]["train_classes"] != parts[1]["train_classes"]
     best = json.loads((run_dir / "best_settings.json").read_text())
-    assert set(best["settings"]) == set(SEARCHED)
-    assert 0.01 <= best["settings"]["sept.lam"] <= 10
-    assert 1 <= best["settings"]["sept.n_neighbors"] <= 20
+    assert best["recommended"] in ("searched", "defaults") and best["why"]
+    chosen = best["best_searched" if best["recommended"] == "searched" else "defaults"]
+    assert best["settings"] == chosen["settings"] and set(best["settings"]) <= set(SEARCHED)
+    assert best["defaults"]["settings"]["sept.lam"] == 1.0  # the trials' own, scored first
+    assert 0.01 <= best["best_searched"]["settings"]["sept.lam"] <= 10
+    assert best["best_searched"]["spread_H"] >= 0
+    top = max(best["best_searched"]["H"], best["defaults"]["H"])
     with open(run_dir / "optuna_study.csv") as handle:
         study = list(csv.DictReader(handle))
     assert len(study) == 3 and {r["state"] for r in study} == {"COMPLETE"}
-    assert max(float(r["value"]) for r in study) == pytest.approx(best["H"])
+    assert max(float(r["value"]) for r in study) == pytest.approx(top)
     client = MlflowClient(f"sqlite:///{results / 'mlflow.db'}")
     experiment = client.get_experiment_by_name("srch")
     found = client.search_runs([experiment.experiment_id])
@@ -134,8 +141,8 @@ def test_search_on_the_builtin_world_never_reads_a_test_clip(tmp_path, monkeypat
     assert "InjectedFault" in retried.data.tags["sept.last_error"]
     for child in children:  # one point per step, the retried sample's too
         steps = [m.step for m in client.get_metric_history(child.info.run_id, "H")]
-        assert sorted(steps) == [1, 2, 3, 4], steps  # 3 epochs, then the mean at step 4
-    assert parent.data.metrics["best_val_H"] == pytest.approx(best["H"])
+        assert sorted(steps) == [1, 2, 3, 5, 6, 7, 8], steps  # 3 epochs twice, then the mean
+    assert parent.data.metrics["best_val_H"] == pytest.approx(top)
     assert {a.path for a in client.list_artifacts(parent.info.run_id)} >= {
         "optuna_study.csv",
         "best_settings.json",
@@ -151,8 +158,8 @@ def test_search_on_the_builtin_world_never_reads_a_test_clip(tmp_path, monkeypat
     assert [float(t["H (val)"]) for t in trials] == sorted(
         (round(r.data.metrics["H"], 2) for r in children), reverse=True
     )
-    tied = [float(t["sept.lam"]) for t in trials if t["H (val)"] == trials[0]["H (val)"]]
-    assert any(lam == pytest.approx(best["settings"]["sept.lam"], rel=1e-3) for lam in tied)
+    assert any(t["sept.lam"] == "1" or t["sept.lam"] == "1.0" for t in trials)  # the defaults'
+    assert all(t["spread"] for t in trials)
     figures = {p.name for p in (report / "figures").iterdir()}
     if len({r.data.metrics["H"] for r in children}) > 1:
         assert figures == {"optuna_history.png", "optuna_importances.png"}
@@ -184,7 +191,7 @@ def test_a_search_trial_retried_in_its_second_dataset_skips_the_first(
         [
             "--data-root", str(tmp_path / "data"), "--datasets", "TonesA", "TonesB",
             "--results", str(results), "--experiment", "srch2", "--num-cpus", "1",
-            "--num-samples", "1", "--no-b2n", "--weights", str(small_weights),
+            "--num-samples", "1", "--partitions", "1", "--no-b2n", "--weights", str(small_weights),
             "--set", "train.epochs=2", f"sept.bank={tmp_path / 'bank.json'}",
             "sept.n_neighbors=3", *TINY,
         ],
