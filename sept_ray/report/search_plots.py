@@ -37,6 +37,8 @@ def rebuild_study(record: SweepRecord):
         if not params:
             continue
         state = optuna.trial.TrialState.COMPLETE if trial.finished else optuna.trial.TrialState.FAIL
+        if trial.status == "KILLED":  # stopped early by the search's pruner
+            state = optuna.trial.TrialState.PRUNED
         study.add_trial(
             optuna.trial.create_trial(
                 params=params,

@@ -9,7 +9,11 @@ objective, and the search says so. The space is conditional: λ (log scale), N (
 size) and the neighbour reading, then only the switches, the inter constant margin and the margin
 scale that can matter under the switches drawn. The first setting scored is the trials' own
 (SEPT's defaults): the search recommends its best setting only if it beats them by more than the
-spread across partitions, else the defaults, and best_settings.json says which and why.
+spread across partitions, else the defaults, and best_settings.json says which and why. Poor
+settings stop early (ASHA on per-epoch validation H: from the end of a setting's first training,
+a setting goes on only if its H is at least the median of those that reached the same step;
+--no-prune, and a smoke test, score every setting to the end); the search says how many training
+steps that saved.
 OptunaSearch is seeded and runs --max-concurrent settings at once (default 2). Then the audit
 (unless --no-b2n): SEPT's defaults, the top --audit K settings by validation H and K others at
 random run on the real b2n protocol beside the method without SEPT, as a separate sweep (study
@@ -97,6 +101,13 @@ class Search(Study):
             "validation H and K others at random, beside SEPT's defaults (default 3)",
         )
         parser.add_argument(
+            "--no-prune",
+            action="store_true",
+            help="score every setting to the end (default, but for a smoke test: stop a setting "
+            "whose validation H falls below the median of those that reached the same step, "
+            "ASHA)",
+        )
+        parser.add_argument(
             "--no-b2n",
             action="store_true",
             help="stop after the search (skip the b2n run of the best settings)",
@@ -120,6 +131,7 @@ class Search(Study):
             [fold],
         )  # fmt: skip
         samples = 2 if args.smoke_test else args.num_samples
+        prune = not (args.no_prune or args.smoke_test)  # a smoke test scores its 2 to the end
         params = {
             "method": args.method,
             "objective_datasets": objective,
@@ -127,13 +139,20 @@ class Search(Study):
             "num_samples": samples,
             "search_seed": args.search_seed,
             "partitions": args.partitions,
+            "early_stopping": prune,
         }
         spec = study_spec(args, self.name, setup, trials, params, argv)
         if args.partitions < 1:
             raise ValueError(f"--partitions {args.partitions}: must be >= 1")
         resume = args.resume and Path(args.resume)
-        found = run_search(spec, samples, args.search_seed, args.partitions, resume)
-        print(f"\nsearch: {len(found.trials)} settings scored, {len(found.failed)} failed")
+        found = run_search(spec, samples, args.search_seed, args.partitions, resume, prune=prune)
+        pruned = found.pruned
+        print(
+            f"\nsearch: {len(found.trials)} settings scored, {len(pruned['stopped'])} stopped "
+            f"early, {len(found.failed)} failed; early stopping saved "
+            f"{100 * pruned['saved_fraction']:.0f} % of the training steps "
+            f"({pruned['steps_run']} of {pruned['steps_planned']})"
+        )
         for trial_id, error in found.failed:
             print(f"FAILED {trial_id}: {error}")
         print(f"best sampled validation H {found.best_h:.2f} (mean over {', '.join(objective)}):")

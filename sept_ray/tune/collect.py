@@ -2,8 +2,9 @@
 others failed.
 
 A trial finished when it reported a final result (``final = 1``, see
-:mod:`sept_ray.tune.trainable`); any other trial failed, and is named with the last line of its
-error (the exception and its message). A grid trial is named by its point's name; the samples of
+:mod:`sept_ray.tune.trainable`); a trial with an error failed, and is named with the last line of
+its error (the exception and its message); a trial without either was stopped early by a
+scheduler (a search's pruner). A grid trial is named by its point's name; the samples of
 a search share one point and are named by their Tune trial id.
 """
 
@@ -41,15 +42,26 @@ def trial_name(result) -> str:
     return str((result.metrics or {}).get("trial_id") or result.path.rsplit("_", 1)[-1])
 
 
-def collect(grid) -> tuple[list[Finished], list[tuple[str, str]]]:
-    """The finished trials of a Tune ``ResultGrid`` in its order, and (name, last line of the
-    error) of those that failed."""
-    finished, failed = [], []
+@dataclass(frozen=True)
+class Collected:
+    """A Tune run's trials: ``finished`` ones, ``failed`` ones as (name, last line of the error),
+    and the names of those a scheduler ``stopped`` early (no error, no final result)."""
+
+    finished: list[Finished]
+    failed: list[tuple[str, str]]
+    stopped: list[str]
+
+
+def collect(grid) -> Collected:
+    """The trials of a Tune ``ResultGrid``, in its order (see :class:`Collected`)."""
+    finished, failed, stopped = [], [], []
     for result in grid:
         metrics = result.metrics or {}
         name = trial_name(result)
-        if result.error is not None or not metrics.get("final"):
-            failed.append((name, last_line(result.error or "", "no final result")))
+        if result.error is not None:
+            failed.append((name, last_line(result.error, "no final result")))
+        elif not metrics.get("final"):
+            stopped.append(name)
         else:
             finished.append(Finished(name, dict(result.config), dict(metrics)))
-    return finished, failed
+    return Collected(finished, failed, stopped)

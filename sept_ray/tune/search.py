@@ -198,22 +198,51 @@ class SearchResult:
     best_per_dataset: dict[str, float]
     trials: list[dict[str, Any]]
     failed: list[tuple[str, str]]
+    pruned: dict[str, Any]  # what early stopping saved (compute_saved)
     files: list[Path]
     wall_seconds: float
 
 
+def pruner(epochs: int, steps: int):
+    """The early stopping of poor settings: Tune's ASHA on per-epoch validation H, at the steps
+    of a sample's trainings (``epoch`` counts on across them). Its first rung is the end of a
+    sample's first training (``epochs``), each next one twice as far, up to ``steps`` (a
+    sample's last step); at each rung a setting goes on only if its H is at least the median of
+    those that reached the rung before it."""
+    from ray.tune.schedulers import ASHAScheduler
+
+    return ASHAScheduler(
+        time_attr="epoch",
+        metric="H",
+        mode="max",
+        max_t=steps,
+        grace_period=epochs,
+        reduction_factor=PRUNE_FACTOR,
+    )
+
+
+PRUNE_FACTOR = 2  # ASHA's reduction factor: half of the settings at a rung go on
+
+
 def run_search(
-    spec: SweepSpec, num_samples: int, seed: int, partitions: int = 1, resume: Path | None = None
+    spec: SweepSpec,
+    num_samples: int,
+    seed: int,
+    partitions: int = 1,
+    resume: Path | None = None,
+    prune: bool = True,
 ) -> SearchResult:
     """Search SEPT's settings over ``spec.trials`` (one val-protocol trial per dataset, sharing
     every setting but the dataset): ``num_samples`` settings, the first the trials' own
     (:func:`default_settings`), ``spec.max_concurrent`` at once, each scored on ``partitions``
-    partitions of every dataset's base classes; then :func:`recommend`."""
+    partitions of every dataset's base classes, poor ones stopped early with ``prune``
+    (:func:`pruner`); then :func:`recommend`."""
     import optuna
     from mlflow.tracking import MlflowClient
     from ray import tune
     from ray.tune.search import ConcurrencyLimiter
-    from ray.tune.search.optuna import OptunaSearch
+
+    from sept_ray.tune.optuna_searcher import PrunedAwareOptunaSearch
 
     started = time.monotonic()
     with running(spec, resume) as session:
@@ -223,7 +252,7 @@ def run_search(
         storage_url = f"sqlite:///{session.run_dir / 'optuna.db'}"
         client = MlflowClient(session.uri)
         client.log_artifact(session.parent_id, str(write_space(session.run_dir, size)))
-        searcher = OptunaSearch(
+        searcher = PrunedAwareOptunaSearch(
             space=partial(sample_settings, bank_size=size),
             metric="H",
             mode="max",
@@ -243,25 +272,36 @@ def run_search(
             datasets=tuple(t.config.data.name for t in session.trials),
             partitions=partitions,
         )
+        steps = len(point.datasets) * partitions * (first.config.train.epochs + 1)
+        scheduler = pruner(first.config.train.epochs, steps) if prune else None
         tuner = make_tuner(
             session,
             {POINT: point.to_config()},
-            tune.TuneConfig(search_alg=limited, num_samples=num_samples, reuse_actors=True),
+            tune.TuneConfig(
+                search_alg=limited,
+                scheduler=scheduler,
+                num_samples=num_samples,
+                reuse_actors=True,
+            ),
             num_samples,
         )
         print(
             f"searching {num_samples} settings of {len(SEARCHED)} SEPT options (the first: the "
             f"trials' own) on {', '.join(point.datasets)} (val protocol, {partitions} "
-            f"partition(s) of the base classes; N up to {size}); "
+            f"partition(s) of the base classes; N up to {size}; "
+            f"{'poor settings stopped early' if prune else 'no early stopping'}); "
             f"MLflow: {session.uri} (experiment {spec.experiment!r})",
             flush=True,
         )
-        finished, failed = collect(tuner.fit())
-        if not finished:
-            raise RuntimeError(f"every search trial failed: {failed[:3]}")
-        rows = search_rows(finished, defaults)
+        grid = tuner.fit()
+        collected = collect(grid)
+        failed = collected.failed
+        if not collected.finished:
+            raise RuntimeError(f"no search trial finished: {failed[:3]}")
+        rows = search_rows(collected.finished, defaults)
         choice = recommend(rows)
-        files = write_summary(session.run_dir, rows, choice, storage_url, spec.experiment)
+        saved = compute_saved(grid, steps, collected.stopped)
+        files = write_summary(session.run_dir, rows, choice, saved, storage_url, spec.experiment)
         for path in files:
             client.log_artifact(session.parent_id, str(path))
         client.log_metric(session.parent_id, "best_val_H", rows[0]["H"])
@@ -278,9 +318,23 @@ def run_search(
         best_per_dataset={k[2:]: v for k, v in best.items() if k.startswith("H_")},
         trials=rows,
         failed=failed,
+        pruned=saved,
         files=files,
         wall_seconds=time.monotonic() - started,
     )
+
+
+def compute_saved(grid, steps: int, stopped: list[str]) -> dict[str, Any]:
+    """What early stopping saved: the settings stopped, the training steps (epochs, and one
+    evaluation step per training) run against those a search without stopping would run."""
+    run = sum(int((r.metrics or {}).get("epoch", 0)) for r in grid)
+    planned = steps * len(grid)
+    return {
+        "stopped": sorted(stopped),
+        "steps_run": run,
+        "steps_planned": planned,
+        "saved_fraction": 1.0 - run / planned if planned else 0.0,
+    }
 
 
 DEFAULTS_ROW = "defaults"  # the trial_id cell of the row of the trials' own settings
@@ -347,7 +401,12 @@ def recommend(rows: list[dict[str, Any]]) -> Recommendation:
 
 
 def write_summary(
-    run_dir: Path, rows: list[dict[str, Any]], choice: Recommendation, storage_url: str, study: str
+    run_dir: Path,
+    rows: list[dict[str, Any]],
+    choice: Recommendation,
+    pruned: dict[str, Any],
+    storage_url: str,
+    study: str,
 ) -> list[Path]:
     """``search_trials.{csv,md}`` (every finished trial, best first), ``best_settings.json``
     (the recommendation, why, and the best sampled setting beside the defaults) and
@@ -376,6 +435,7 @@ def write_summary(
         "settings": settings_of(choice.row),
         "best_searched": scored(sampled[0] if sampled else None),
         "defaults": scored(defaults[0] if defaults else None),
+        "early_stopping": pruned,
     }
     best_file.write_text(json.dumps(summary, indent=1))
     files.append(best_file)

@@ -124,8 +124,9 @@ def run_sweep(spec: SweepSpec, resume: Path | None = None) -> SweepResult:
         print(
             f"running {len(trials)} trials; MLflow: {session.uri} (experiment {spec.experiment!r})"
         )
-        finished, failed = collect(tuner.fit())
-        done = outcomes(finished, trials)
+        collected = collect(tuner.fit())  # no scheduler: a stopped trial did not finish
+        failed = collected.failed + [(n, "no final result") for n in collected.stopped]
+        done = outcomes(collected.finished, trials)
         planned = Counter((t.row, table_dataset(t.config)) for t in trials)
         table = aggregate([o.score for o in done], planned) if done else []
         rules = tuple(sorted({t.config.train.report_epoch for t in trials}))

@@ -281,7 +281,10 @@ class MlflowTracker(Callback):
         if run_id is None:
             return
         last = trial.last_result or {}
-        out_dir = Path(last.get("output_dir") or point_of(trial.config).output_dir)
+        point = point_of(trial.config)
+        # a final report names the trial's folder; a search sample stopped early has its own
+        fallback = Path(point.output_dir) / (trial.trial_id if point.sampled else "")
+        out_dir = Path(last.get("output_dir") or fallback)
         metrics_file = out_dir / "metrics.json"
         if metrics_file.is_file():
             written = json.loads(metrics_file.read_text())
@@ -294,6 +297,10 @@ class MlflowTracker(Callback):
                 self.client.log_inputs(run_id, datasets=inputs)
         if out_dir.is_dir():
             self.client.log_artifacts(run_id, str(out_dir))
+        if not last.get("final"):  # a search's pruner stopped it: no objective, not a failure
+            self.client.set_tag(run_id, "sept.stopped_early", f"step {last.get('epoch', 0)}")
+            self.client.set_terminated(run_id, "KILLED")
+            return
         self.client.set_terminated(run_id, "FINISHED")
 
     def on_trial_error(self, iteration, trials, trial, **info) -> None:

@@ -92,7 +92,7 @@ def test_search_on_the_builtin_world_never_reads_a_test_clip(tmp_path, monkeypat
             "--data-root", str(root), "--datasets", "SynthHome", "Tones",
             "--results", str(results), "--experiment", "srch", "--num-cpus", "2",
             "--num-samples", "3", "--max-concurrent", "2", "--folds", "2", "--no-b2n",
-            "--partitions", "2", "--set", "train.epochs=3", *TINY,
+            "--partitions", "2", "--no-prune", "--set", "train.epochs=3", *TINY,
         ],
     )  # fmt: skip
     assert code == 0, printed
