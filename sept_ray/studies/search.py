@@ -158,7 +158,8 @@ class Search(Study):
         print(f"best sampled validation H {found.best_h:.2f} (mean over {', '.join(objective)}):")
         for key, value in found.best.items():
             print(f"  {key} = {fmt(value)}")
-        print(f"recommended: the {found.recommended} settings ({found.why})")
+        chosen = "best sampled setting" if found.recommended == "searched" else "defaults"
+        print(f"recommended: the {chosen} ({found.why})")
         print(f"search tables: {', '.join(str(p) for p in found.files)}")
         search_report = write_report(
             found.mlflow_uri, spec.experiment, found.parent_run_id, found.run_dir
