@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import time
+import warnings
 from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
@@ -118,26 +119,23 @@ def within(distribution, value: Any) -> bool:
 
 def default_settings(sept: SeptConfig, bank_size: int) -> dict[str, Any]:
     """The trials' own SEPT settings (SEPT's defaults, or what ``--set`` made them) as the
-    searched parameters that matter under their switches: the search's first sample, its
-    reference. A value outside the searched range is a ConfigError naming it."""
+    searched parameters that matter under their switches (the ones :func:`sample_settings`
+    asks for, given these values): the search's first sample, its reference. A value outside
+    the searched range is a ConfigError naming it."""
+    import optuna
+
     values = {key: getattr(sept, key.removeprefix("sept.")) for key in SEARCHED}
-    space = optuna_distributions(bank_size)
-    matter = {"sept.lam", "sept.n_neighbors", "sept.neighbour_space", "sept.use_intra"}
-    matter |= {"sept.use_inter"} if values["sept.use_intra"] else set()
-    matter |= {"sept.intra_margin"} if values["sept.use_intra"] else set()
-    matter |= {"sept.inter_margin"} if values["sept.use_inter"] else set()
-    if values["sept.use_inter"] and not values["sept.inter_margin"]:
-        matter.add("sept.inter_const_margin")
-    if (values["sept.use_intra"] and values["sept.intra_margin"]) or (
-        values["sept.use_inter"] and values["sept.inter_margin"]
-    ):
-        matter.add("sept.margin_scale")
     if not (values["sept.use_intra"] or values["sept.use_inter"]):
         raise ConfigError("the search's reference has both SE terms off: nothing to compare to")
-    for key in matter:
-        if not within(space[key], values[key]):
-            raise ConfigError(f"{key} = {values[key]!r}: outside the searched space {space[key]}")
-    return {key: values[key] for key in SEARCHED if key in matter}
+    fixed = optuna.trial.FixedTrial(values)
+    with warnings.catch_warnings():  # a value out of range is refused below, naming it
+        warnings.simplefilter("ignore", UserWarning)
+        sample_settings(fixed, bank_size)
+    space = optuna_distributions(bank_size)
+    for key, value in fixed.params.items():
+        if not within(space[key], value):
+            raise ConfigError(f"{key} = {value!r}: outside the searched space {space[key]}")
+    return {key: values[key] for key in SEARCHED if key in fixed.params}
 
 
 def write_space(run_dir: Path, bank_size: int) -> Path:
