@@ -20,8 +20,8 @@ SPACE_ARTIFACT = "search_space.json"
 
 
 def rebuild_study(record: SweepRecord):
-    """An in-memory ``optuna.Study`` (maximize) holding the search's trials; None when the
-    parent run has no search space."""
+    """An in-memory ``optuna.Study`` (maximize H) holding the search's trials (not the reference
+    without SEPT); None when the parent run has no search space."""
     import optuna
     from optuna.distributions import json_to_distribution
 
@@ -32,6 +32,8 @@ def rebuild_study(record: SweepRecord):
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     study = optuna.create_study(direction="maximize")
     for trial in record.trials:  # in trial-name order: Tune's trial ids count up
+        if trial.params.get("sept.enabled") == "False":  # the reference: not Optuna's trial
+            continue
         # a conditional space: each trial holds the parameters its switches made matter
         params = {k: parse_param(trial.params[k], d) for k, d in space.items() if k in trial.params}
         if not params:

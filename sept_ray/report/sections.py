@@ -15,6 +15,7 @@ import numpy as np
 
 from sept_ray.metrics import RunScore, TableRow, aggregate
 from sept_ray.report import layouts, paper
+from sept_ray.report.pareto import ParetoPoint, pareto_figure, pareto_points, pareto_table
 from sept_ray.report.plots import (
     DIAGNOSTIC_PANELS,
     base_new_scatter,
@@ -29,6 +30,7 @@ from sept_ray.report.search_plots import SPACE_ARTIFACT, rebuild_study, search_f
 from sept_ray.report.sept_effect import sept_effects
 from sept_ray.report.table import Table
 from sept_ray.report.tsne import TextMap, tsne_figure
+from sept_ray.tune.search_choice import REFERENCE_ROW, pareto_front
 
 
 @dataclass
@@ -124,17 +126,40 @@ def trained_report(
 
 def search_parts(inputs: ReportInputs) -> ReportParts:
     """A search's table of settings (best first) and its Optuna figures; the table's notes say
-    why a figure is absent."""
+    why a figure is absent. With the Pareto objective, the front's table and figure first."""
     table = search_table(inputs.record, inputs.finished)
     figures, absent = search_figure_files(inputs.record, inputs.figure_dir)
     table.notes += absent
-    return ReportParts([table], figures)
+    if inputs.record.params.get("objective") != "pareto" or not inputs.finished:
+        return ReportParts([table], figures)
+    points = search_pareto_points(inputs.finished)
+    path = save_png(pareto_figure(points), inputs.figure_dir / "search_pareto.png")
+    caption = "Validation Base against New of every setting; the line is the Pareto front"
+    figures.insert(0, FigureFile(path, "Pareto front", caption))
+    return ReportParts([pareto_table(points), table], figures)
+
+
+def search_row_name(trial: TrialRecord) -> str:
+    """A search trial's name in the report: ``without-sept`` for the reference trial."""
+    return REFERENCE_ROW if trial.params.get("sept.enabled") == "False" else trial.name
+
+
+def search_pareto_points(finished: list[TrialRecord]) -> list[ParetoPoint]:
+    """The Pareto points of a search's finished trials (the front over SEPT's settings, not
+    the reference)."""
+    rows = [
+        {"trial_id": search_row_name(t), "base": t.metrics["base"], "new": t.metrics["new"],
+         "H": t.metrics["H"]}
+        for t in finished
+    ]  # fmt: skip
+    front = pareto_front([r for r in rows if r["trial_id"] != REFERENCE_ROW])
+    return pareto_points(rows, front)
 
 
 def search_table(record: SweepRecord, finished: list[TrialRecord]) -> Table:
     """Every finished setting of a search, best first: the sampled values (the keys of the
-    parent run's ``search_space.json``; empty where the switches made one not matter), the
-    objective and its spread over partitions."""
+    parent run's ``search_space.json``; empty where the switches made one not matter, and for
+    the reference without SEPT), the objective and its spread over partitions and seeds."""
     space = record.artifact_json(record.parent_run_id, SPACE_ARTIFACT) or {}
     searched = list(space)
     per_dataset = sorted({k for t in finished for k in t.metrics if k.startswith("H_")})
@@ -142,10 +167,13 @@ def search_table(record: SweepRecord, finished: list[TrialRecord]) -> Table:
     header = ["trial", *searched, "H (val)", "spread", "Base (val)", "New (val)", *per_dataset]
     body = []
     for trial in sorted(finished, key=lambda t: -t.metrics["H"]):
-        settings = [short(trial.params.get(k, "")) for k in searched]
+        name = search_row_name(trial)
+        settings = [
+            short(trial.params.get(k, "")) if name != REFERENCE_ROW else "" for k in searched
+        ]
         scores_ = [f"{trial.metrics[k]:.2f}" if k in trial.metrics else "" for k in scores]
         extra = [f"{trial.metrics[k]:.2f}" if k in trial.metrics else "" for k in per_dataset]
-        body.append([trial.name, *settings, *scores_, *extra])
+        body.append([name, *settings, *scores_, *extra])
     return Table("search", "Search trials (validation objective, best first)", header, body)
 
 

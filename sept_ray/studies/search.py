@@ -3,20 +3,24 @@
 The objective never sees a test clip: on each dataset the base classes are split again into
 pseudo-base and pseudo-new, the prompt trains on pseudo-base shots and H is scored on held-out
 training clips (the ``val`` protocol), on --partitions rotations of that split (default 3: every
-base class is pseudo-new in one); the objective is the mean H over datasets and partitions, its
-spread the std over partitions. A dataset with fewer than 4 base classes is left out of the
-objective, and the search says so. The space is conditional: λ (log scale), N (1 to the bank's
-size) and the neighbour reading, then only the switches, the inter constant margin and the margin
-scale that can matter under the switches drawn. The first setting scored is the trials' own
-(SEPT's defaults): the search recommends its best setting only if it beats them by more than the
-spread across partitions, else the defaults, and best_settings.json says which and why. Poor
-settings stop early (ASHA on per-epoch validation H: from the end of a setting's first training,
-a setting goes on only if its H is at least the median of those that reached the same step;
---no-prune, and a smoke test, score every setting to the end); the search says how many training
-steps that saved.
+base class is pseudo-new in one) and with each seed of --val-seeds (default: the first of
+--seeds); the objective is the mean H over datasets, partitions and seeds, its spread the std over
+(partition, seed) pairs. A dataset with fewer than 4 base classes is left out of the objective,
+and the search says so. The space is conditional: λ (log scale), N (1 to the bank's size) and the
+neighbour reading, then only the switches, the inter constant margin and the margin scale that can
+matter under the switches drawn. Two references are scored on the same objective: the method
+without SEPT (a trial outside Optuna's study) and, as the first setting, the trials' own (SEPT's
+defaults): the search recommends its best setting only if it beats the defaults by more than the
+spread, else the defaults, and best_settings.json says which and why. With --objective pareto,
+Optuna's multi-objective sampler works on validation Base and New and the candidates are the
+Pareto front (its table and figure beside the search's files and in its report). Poor settings
+stop early (ASHA on per-epoch validation H: from the end of a setting's first training, a setting
+goes on only if its H is at least the median of those that reached the same step; --no-prune, a
+smoke test and the pareto objective score every setting to the end); the search says how many
+training steps that saved.
 OptunaSearch is seeded and runs --max-concurrent settings at once (default 2). Then the audit
-(unless --no-b2n): SEPT's defaults, the top --audit K settings by validation H and K others at
-random run on the real b2n protocol beside the method without SEPT, as a separate sweep (study
+(unless --no-b2n): the method without SEPT, SEPT's defaults, the top --audit K settings by
+validation H and K others at random run on the real b2n protocol, as a separate sweep (study
 ``search-b2n``), and Spearman's ρ between validation H and b2n H says whether the objective
 predicts the real protocol (audit table and scatter beside the search's files, in
 best_settings.json and in the audit sweep's report). The search's report shows every setting
@@ -25,6 +29,7 @@ tried (best first) and Optuna's figures; its plan is the number of samples, not 
     python sweeps/search.py --help
     python sweeps/search.py --num-samples 32 --max-concurrent 4
     python sweeps/search.py --method kgcoop --datasets SynthHome SynthNature --preset paper
+    python sweeps/search.py --objective pareto --val-seeds 0 1
 """
 
 from __future__ import annotations
@@ -58,12 +63,12 @@ from sept_ray.studies.b2n import B2N
 from sept_ray.studies.base import Study, register
 from sept_ray.tune.cli import StudySetup, report, run_study, study_setup, study_spec, write_report
 from sept_ray.tune.grid import labelled_grid
-from sept_ray.tune.search import (
+from sept_ray.tune.search import SearchOptions, SearchResult, eligible_datasets, run_search
+from sept_ray.tune.search_choice import (
     DEFAULTS_ROW,
-    SearchResult,
-    eligible_datasets,
+    REFERENCE_ROW,
     fmt,
-    run_search,
+    sampled_rows,
     settings_of,
 )
 
@@ -93,6 +98,22 @@ class Search(Study):
             "every setting is scored on (default 3: each base class is pseudo-new in one)",
         )
         parser.add_argument(
+            "--val-seeds",
+            type=int,
+            nargs="+",
+            metavar="SEED",
+            help="training seeds every setting is scored with (default: the first of --seeds); "
+            "the objective averages over them, its spread is over partitions and seeds",
+        )
+        parser.add_argument(
+            "--objective",
+            choices=("h", "pareto"),
+            default="h",
+            help="h (default): the mean validation H; pareto: Optuna's multi-objective sampler "
+            "on validation Base and New, the recommendation taken from the Pareto front, the "
+            "front in the report (no early stopping)",
+        )
+        parser.add_argument(
             "--audit",
             type=int,
             default=3,
@@ -103,9 +124,9 @@ class Search(Study):
         parser.add_argument(
             "--no-prune",
             action="store_true",
-            help="score every setting to the end (default, but for a smoke test: stop a setting "
-            "whose validation H falls below the median of those that reached the same step, "
-            "ASHA)",
+            help="score every setting to the end (default, but for a smoke test or the pareto "
+            "objective: stop a setting whose validation H falls below the median of those that "
+            "reached the same step, ASHA)",
         )
         parser.add_argument(
             "--no-b2n",
@@ -130,22 +151,29 @@ class Search(Study):
             [("search", row)], objective, [seed], setup.data_root, setup.overrides, args.preset,
             [fold],
         )  # fmt: skip
-        samples = 2 if args.smoke_test else args.num_samples
-        prune = not (args.no_prune or args.smoke_test)  # a smoke test scores its 2 to the end
+        options = SearchOptions(
+            num_samples=2 if args.smoke_test else args.num_samples,
+            sampler_seed=args.search_seed,
+            partitions=args.partitions,
+            val_seeds=tuple(args.val_seeds or [seed]),
+            objective=args.objective,
+            # a smoke test scores its 2 to the end; the Pareto objective has no single ranking
+            prune=not (args.no_prune or args.smoke_test or args.objective != "h"),
+        )
         params = {
             "method": args.method,
+            "objective": options.objective,
             "objective_datasets": objective,
             "left_out": left_out,
-            "num_samples": samples,
-            "search_seed": args.search_seed,
-            "partitions": args.partitions,
-            "early_stopping": prune,
+            "num_samples": options.num_samples,
+            "search_seed": options.sampler_seed,
+            "partitions": options.partitions,
+            "val_seeds": list(options.val_seeds),
+            "early_stopping": options.prune,
         }
         spec = study_spec(args, self.name, setup, trials, params, argv)
-        if args.partitions < 1:
-            raise ValueError(f"--partitions {args.partitions}: must be >= 1")
         resume = args.resume and Path(args.resume)
-        found = run_search(spec, samples, args.search_seed, args.partitions, resume, prune=prune)
+        found = run_search(spec, options, resume)
         pruned = found.pruned
         print(
             f"\nsearch: {len(found.trials)} settings scored, {len(pruned['stopped'])} stopped "
@@ -155,9 +183,16 @@ class Search(Study):
         )
         for trial_id, error in found.failed:
             print(f"FAILED {trial_id}: {error}")
-        print(f"best sampled validation H {found.best_h:.2f} (mean over {', '.join(objective)}):")
+        print(f"validation H (mean over {', '.join(objective)}):")
+        for label, trial_id in (("without SEPT", REFERENCE_ROW), ("SEPT's defaults", DEFAULTS_ROW)):
+            row = found.row(trial_id)
+            scored = f"{row['H']:.2f} (spread {row['spread_H']:.2f})" if row else "did not finish"
+            print(f"  {label}: {scored}")
+        print(f"  best sampled setting: {found.best_h:.2f}")
         for key, value in found.best.items():
-            print(f"  {key} = {fmt(value)}")
+            print(f"    {key} = {fmt(value)}")
+        if found.front:
+            print(f"Pareto front of validation Base and New: {', '.join(found.front)}")
         chosen = "best sampled setting" if found.recommended == "searched" else "defaults"
         print(f"recommended: the {chosen} ({found.why})")
         print(f"search tables: {', '.join(str(p) for p in found.files)}")
@@ -200,9 +235,10 @@ class SearchB2N(B2N):
 def audited(rows: list[dict[str, Any]], k: int, seed: int) -> list[dict[str, Any]]:
     """The settings the audit runs on b2n: SEPT's defaults (when their trial finished), the top
     ``k`` sampled settings by validation H and ``k`` of the other sampled ones drawn with
-    ``default_rng(seed)`` (fewer when the search has fewer)."""
+    ``default_rng(seed)`` (fewer when the search has fewer). Not the reference without SEPT:
+    the audit runs the method without SEPT anyway."""
     defaults = [r for r in rows if r["trial_id"] == DEFAULTS_ROW]
-    sampled = [r for r in rows if r["trial_id"] != DEFAULTS_ROW]  # best first
+    sampled = [r for r in sampled_rows(rows) if r["trial_id"] != DEFAULTS_ROW]  # best first
     rest = sampled[k:]
     drawn = np.random.default_rng(seed).choice(len(rest), size=min(k, len(rest)), replace=False)
     return defaults + sampled[:k] + [rest[i] for i in sorted(drawn)]
@@ -213,11 +249,14 @@ def best_on_b2n(
 ) -> int:
     """The audit: the method without SEPT, SEPT's defaults and the :func:`audited` settings on the
     real b2n protocol (a sweep of its own, experiment ``args.experiment``), then Spearman's ρ of
-    validation H and b2n H over the audited settings: printed, written beside the search's files
+    validation H and b2n H over them (the method without SEPT too, scored on validation as the
+    search's reference): printed, written beside the search's files
     (``audit.{md,csv}``, ``audit.png``) and into ``best_settings.json``. Its exit code."""
     method = args.method
     rows = [(method, {"method": {"name": method}, "sept": {"enabled": False}})]
-    val_h, settings = {}, {}
+    reference = found.row(REFERENCE_ROW)
+    val_h = {method: reference["H"]} if reference else {}
+    settings: dict[str, Any] = {}
     for row in audited(found.trials, args.audit, args.search_seed):
         is_defaults = row["trial_id"] == DEFAULTS_ROW
         label = f"{method}+sept" if is_defaults else f"{method}+sept:{row['trial_id']}"

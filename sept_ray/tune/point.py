@@ -20,7 +20,8 @@ class TrialPoint:
     """A trial's name, table row, resolved config (:meth:`TrialConfig.to_dict`), checkpoint
     interval (epochs; 0: never), the plugin modules its worker imports, and for a search
     (``sampled``) the datasets each sample runs on the val protocol, each on ``partitions``
-    partitions of its base classes."""
+    partitions of its base classes and with each training seed of ``seeds`` (empty: the
+    trial's own seed)."""
 
     name: str
     label: str
@@ -30,6 +31,7 @@ class TrialPoint:
     sampled: bool = False
     datasets: tuple[str, ...] = ()
     partitions: int = 1
+    seeds: tuple[int, ...] = ()
 
     def to_config(self) -> dict[str, Any]:
         """The mapping a Tune trial config holds."""
@@ -41,6 +43,7 @@ class TrialPoint:
         values = dict(values)
         values["plugins"] = tuple(values.get("plugins", ()))
         values["datasets"] = tuple(values.get("datasets", ()))
+        values["seeds"] = tuple(values.get("seeds", ()))
         return cls(**values)
 
     @property

@@ -1,8 +1,8 @@
 """The one Ray Tune trainable, :func:`train_point`, for every study: a grid trial or a search sample.
 
 A grid point trains one :func:`sept_ray.train.run_trial` (any protocol); a search sample trains
-the sampled setting on the val protocol of each dataset of the search and each partition of its
-base classes, one after the other. Each
+the sampled setting on the val protocol of each dataset of the search, each partition of its
+base classes and each of the search's training seeds, one after the other. Each
 evaluation goes to ``tune.report`` (``epoch``, ``base``, ``new``, ``H``, losses, SEPT's diagnostics
 ``diag_*``; a search's ``epoch`` counts on across datasets), with a checkpoint of the training
 state after it (:mod:`sept_ray.train_state`) and the trial's progress: a retried or resumed trial
@@ -11,8 +11,8 @@ A last report with ``final = 1`` holds the trial's score: a grid trial's is the 
 ``train.report_epoch`` picks (``base``, ``new``, ``H``, ``report_epoch``; the last epoch's as
 ``*_last``) with its summary (parameters, times, memory) and ``output_dir``, and under
 ``min_train_loss`` its ``epoch`` is one past the last, so a tracker logs the score as the latest
-value after the per-epoch curve; a search sample's is the mean over datasets (``H``, the
-objective), its ``spread_H`` over partitions and each dataset's ``H_<name>``.
+value after the per-epoch curve; a search sample's is the mean over its trainings (``H``, the
+objective), its ``spread_H`` over partitions and seeds and each dataset's ``H_<name>``.
 Trials never embed audio: the sweep filled the cache before they start.
 """
 
@@ -80,21 +80,30 @@ def report_epoch(
 
 def point_runs(cfg: TrialConfig, point: TrialPoint) -> dict[str, TrialConfig]:
     """The trainings of a point by name: a grid point's one trial (named by its dataset); a
-    search sample's one per dataset of ``point.datasets`` and partition of its base classes
-    (``<dataset>`` with one partition, else ``<dataset>-p<r>``), each in
+    search sample's one per dataset of ``point.datasets``, partition of its base classes and
+    training seed of ``point.seeds`` (``<dataset>``, with ``-p<r>`` when there are several
+    partitions and ``-s<seed>`` when there are several seeds), each in
     ``<output_dir>/<trial id>/<name>``."""
     if not point.sampled:
         return {cfg.data.name: cfg}
     out_dir = Path(cfg.output_dir) / tune.get_context().get_trial_id()
+    seeds = point.seeds or (cfg.train.seed,)
     runs = {}
     for name in point.datasets:
         for partition in range(point.partitions):
-            key = name if point.partitions == 1 else f"{name}-p{partition}"
-            protocol = replace(
-                cfg.protocol, val_partition=partition, val_partitions=point.partitions
-            )
-            data = replace(cfg.data, name=name)
-            runs[key] = replace(cfg, output_dir=str(out_dir / key), data=data, protocol=protocol)
+            for seed in seeds:
+                key = name + (f"-p{partition}" if point.partitions > 1 else "")
+                key += f"-s{seed}" if len(seeds) > 1 else ""
+                protocol = replace(
+                    cfg.protocol, val_partition=partition, val_partitions=point.partitions
+                )
+                runs[key] = replace(
+                    cfg,
+                    output_dir=str(out_dir / key),
+                    data=replace(cfg.data, name=name),
+                    protocol=protocol,
+                    train=replace(cfg.train, seed=seed),
+                )
     return runs
 
 
@@ -123,22 +132,24 @@ def trial_final(result: TrialResult, cfg: TrialConfig) -> dict[str, Any]:
 def sample_final(
     scores: dict[str, list[float]], seconds: float, runs: dict[str, TrialConfig]
 ) -> dict[str, Any]:
-    """A search sample's final report: the mean over datasets and partitions of Base, New and H
-    (the objective), each dataset's ``H_<name>`` (mean over its partitions), ``spread_H`` (the
-    population std over partitions of the mean H over datasets; 0 with one partition) and the
-    training seconds of all of them."""
+    """A search sample's final report: the mean over its trainings (datasets, partitions, seeds)
+    of Base, New and H (the objective), each dataset's ``H_<name>`` (mean over its partitions
+    and seeds), ``spread_H`` (the population std, over the (partition, seed) pairs, of the mean
+    H over datasets; 0 with one partition and one seed) and the training seconds of all of
+    them."""
     by_dataset: dict[str, list[float]] = {}
-    by_partition: dict[int, list[float]] = {}
+    by_split: dict[tuple[int, int], list[float]] = {}
     for key, cfg in runs.items():
         by_dataset.setdefault(cfg.data.name, []).append(scores[key][2])
-        by_partition.setdefault(cfg.protocol.val_partition, []).append(scores[key][2])
+        split = (cfg.protocol.val_partition, cfg.train.seed)
+        by_split.setdefault(split, []).append(scores[key][2])
     first = next(iter(runs.values()))
     final: dict[str, Any] = {
         "epoch": len(runs) * (first.train.epochs + 1),
         "base": statistics.fmean(s[0] for s in scores.values()),
         "new": statistics.fmean(s[1] for s in scores.values()),
         "H": statistics.fmean(s[2] for s in scores.values()),  # mean of per-training H
-        "spread_H": statistics.pstdev(statistics.fmean(h) for h in by_partition.values()),
+        "spread_H": statistics.pstdev(statistics.fmean(h) for h in by_split.values()),
         "train_seconds": seconds,
         "output_dir": str(Path(first.output_dir).parent),
     }

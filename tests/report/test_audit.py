@@ -7,7 +7,7 @@ import pytest
 from sept_ray.metrics import RunScore, aggregate
 from sept_ray.report.audit import AuditPoint, audit_points, audit_table, spearman
 from sept_ray.studies.search import audited
-from sept_ray.tune.search import DEFAULTS_ROW
+from sept_ray.tune.search_choice import DEFAULTS_ROW
 
 
 def test_points_pair_validation_h_with_the_average_b2n_h():

@@ -28,14 +28,19 @@ def test_the_smoke_test_writes_the_audit_and_the_recommendation(tmp_path):
     assert code == 0, out
     assert "recommended: the " in out and "Search audit: validation H against b2n H" in out
     (run_dir,) = (results / "search-smoke").iterdir()
-    assert len(list(run_dir.glob("trials/*/SynthHome-p*/split.json"))) == 2 * 3  # 3 partitions
+    # the reference without SEPT and 2 settings, each on 3 partitions
+    assert len(list(run_dir.glob("trials/*/SynthHome-p*/split.json"))) == 3 * 3
     best = json.loads((run_dir / "best_settings.json").read_text())
     assert best["recommended"] in ("searched", "defaults") and best["why"]
     audit = best["audit"]
     labels = [p["label"] for p in audit["settings"]]
-    assert labels[0] == "coop+sept" and len(labels) == 2  # the defaults and the one sampled
-    assert audit["spearman_rho"] is None  # two settings: no rank correlation, and it says so
-    assert "ρ undefined over 2 settings" in (run_dir / "audit.md").read_text()
+    # coop without SEPT (its validation H from the search's reference), the defaults, the one
+    # sampled setting
+    assert labels[:2] == ["coop", "coop+sept"] and len(labels) == 3
+    assert audit["settings"][0]["val_h"] == best["without_sept"]["H"]
+    rho = audit["spearman_rho"]
+    assert rho is None or -1 <= rho <= 1
+    assert "over 3 settings" in (run_dir / "audit.md").read_text()
     assert (run_dir / "audit.png").stat().st_size > 0
     (b2n_dir,) = (results / "search-smoke-b2n").iterdir()
     report = (b2n_dir / "report" / "report.md").read_text()

@@ -22,15 +22,16 @@ CLASSES = ["a1", "b2", "c3", "d4", "e5", "f6", "g7", "h8"]  # 4 base classes
 
 
 def third_scores_zero(train, markers):
-    """``train`` whose third sample (samples run one at a time) reports H = 0 at every epoch:
-    a setting clearly worse than the two before it."""
+    """``train`` whose third setting (the fourth trial: the reference without SEPT runs first;
+    trials run one at a time) reports H = 0 at every epoch: a setting clearly worse than the
+    two before it."""
 
     def run(config):
         from ray import tune
 
         index = len(list(markers.glob("*.started")))
         (markers / f"{index}.started").write_text(tune.get_context().get_trial_id())
-        if index != 2:
+        if index != 3:
             return train(config)
         report = tune.report
 
@@ -74,8 +75,9 @@ def test_the_pruner_stops_a_setting_that_is_clearly_worse(tmp_path, small_weight
     (run_dir,) = (results / "prune").iterdir()
     best = json.loads((run_dir / "best_settings.json").read_text())
     stopped = best["early_stopping"]["stopped"]
-    assert (markers / "2.started").read_text() in stopped, stopped  # the third sample
-    assert best["early_stopping"]["steps_run"] < best["early_stopping"]["steps_planned"] == 9
+    assert (markers / "3.started").read_text() in stopped, stopped  # the third setting
+    assert best["early_stopping"]["steps_run"] < best["early_stopping"]["steps_planned"] == 12
+    assert best["without_sept"]["H"] > 0  # the reference ran to the end beside them
     assert "stopped early" in out and "0 failed" in out
     with open(run_dir / "optuna_study.csv") as handle:
         states = [row["state"] for row in csv.DictReader(handle)]

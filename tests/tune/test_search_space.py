@@ -5,13 +5,8 @@ import optuna
 import pytest
 
 from sept_ray.config import ConfigError, SeptConfig
-from sept_ray.tune.search import (
-    DEFAULTS_ROW,
-    SEARCHED,
-    default_settings,
-    recommend,
-    sample_settings,
-)
+from sept_ray.tune.search_choice import DEFAULTS_ROW, recommend
+from sept_ray.tune.search_space import SEARCHED, default_settings, sample_settings
 
 
 def drawn(n_trials=400, bank_size=10):
@@ -79,3 +74,9 @@ def test_the_best_setting_is_recommended_only_beyond_the_spread_across_partition
     assert worse.which == "defaults" and worse.row["trial_id"] == DEFAULTS_ROW
     lost = recommend([row("t2", 80.0, 0.5)])
     assert lost.which == "searched" and "did not finish" in lost.why
+
+
+def test_the_reference_without_sept_is_never_recommended():
+    rows = [row("without-sept", 95.0, 0.1), row("t2", 88.0, 0.5), row(DEFAULTS_ROW, 87.0, 0.5)]
+    choice = recommend(rows)
+    assert choice.which == "searched" and choice.row["trial_id"] == "t2"

@@ -12,7 +12,7 @@ from mlflow.utils.mlflow_tags import MLFLOW_PARENT_RUN_ID
 
 from sept_ray.data.synth.world import ensure_world
 from sept_ray.tune import trainable
-from sept_ray.tune.search import SEARCHED
+from sept_ray.tune.search_space import SEARCHED
 from sweeps import search, xd
 
 from conftest import write_bank, write_tone_dataset
@@ -97,12 +97,14 @@ def test_search_on_the_builtin_world_never_reads_a_test_clip(tmp_path, monkeypat
     )  # fmt: skip
     assert code == 0, printed
     assert "Tones is left out of the objective (2 base classes" in printed
-    assert "best sampled validation H" in printed and "recommended: the " in printed
+    assert "best sampled setting: " in printed and "recommended: the " in printed
+    assert "  without SEPT: " in printed  # the reference, on the same objective
     (run_dir,) = (results / "srch").iterdir()
     with open(root / "SynthHome" / "csv_files" / "test_2.csv") as handle:
         test_clips = {row["path"] for row in csv.DictReader(handle)}
-    splits = sorted(run_dir.glob("trials/*/SynthHome-p*/split.json"))  # 3 settings x 2 partitions
-    assert len(splits) == 6 and not list(run_dir.glob("trials/*/Tones*"))
+    # the reference without SEPT and 3 settings, each on 2 partitions
+    splits = sorted(run_dir.glob("trials/*/SynthHome-p*/split.json"))
+    assert len(splits) == 8 and not list(run_dir.glob("trials/*/Tones*"))
     for path in splits:
         split = json.loads(path.read_text())
         assert split["protocol"] == "val" and split["fold"] == 2
@@ -135,7 +137,9 @@ def test_search_on_the_builtin_world_never_reads_a_test_clip(tmp_path, monkeypat
     found = client.search_runs([experiment.experiment_id])
     parent = next(r for r in found if MLFLOW_PARENT_RUN_ID not in r.data.tags)
     children = [r for r in found if MLFLOW_PARENT_RUN_ID in r.data.tags]
-    assert len(children) == 3 and all(r.info.status == "FINISHED" for r in children)
+    assert len(children) == 4 and all(r.info.status == "FINISHED" for r in children)
+    (reference,) = [r for r in children if r.data.params["sept.enabled"] == "False"]
+    settings = [r for r in children if r is not reference]
     (retried,) = [r for r in children if "sept.restarts" in r.data.tags]
     assert retried.data.tags["sept.resumed_from_epoch"] == "1"
     assert "InjectedFault" in retried.data.tags["sept.last_error"]
@@ -161,7 +165,7 @@ def test_search_on_the_builtin_world_never_reads_a_test_clip(tmp_path, monkeypat
     assert any(t["sept.lam"] == "1" or t["sept.lam"] == "1.0" for t in trials)  # the defaults'
     assert all(t["spread"] for t in trials)
     figures = {p.name for p in (report / "figures").iterdir()}
-    if len({r.data.metrics["H"] for r in children}) > 1:
+    if len({r.data.metrics["H"] for r in settings}) > 1:
         assert figures == {"optuna_history.png", "optuna_importances.png"}
     else:  # every setting scored the same: no importances, and the report says why
         assert figures == {"optuna_history.png"}
@@ -199,15 +203,17 @@ def test_a_search_trial_retried_in_its_second_dataset_skips_the_first(
     assert code == 0, printed
     (run_dir,) = (results / "srch2").iterdir()
     fired = (tmp_path / "search.fired").stat().st_mtime
-    (first,) = run_dir.glob("trials/*/TonesA/metrics.json")
-    assert first.stat().st_mtime < fired  # TonesA was not trained again after the failure
     client = MlflowClient(f"sqlite:///{results / 'mlflow.db'}")
-    (child,) = [
+    children = [
         r
         for r in client.search_runs([client.get_experiment_by_name("srch2").experiment_id])
         if MLFLOW_PARENT_RUN_ID in r.data.tags
-    ]
-    assert child.info.status == "FINISHED" and child.data.tags["sept.restarts"] == "1"
+    ]  # the reference without SEPT and the defaults
+    assert [r.info.status for r in children] == ["FINISHED"] * 2
+    (child,) = [r for r in children if r.data.tags.get("sept.restarts") == "1"]
+    trial_id = child.info.run_name.removeprefix("search-")
+    first = run_dir / "trials" / trial_id / "TonesA" / "metrics.json"
+    assert first.stat().st_mtime < fired  # TonesA was not trained again after the failure
     assert child.data.tags["sept.resumed_from_epoch"] == "4"  # TonesB's epoch-1 checkpoint
     steps = [m.step for m in client.get_metric_history(child.info.run_id, "H")]
     assert sorted(steps) == [1, 2, 4, 5, 6]  # each epoch once, then the mean over datasets
