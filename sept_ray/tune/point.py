@@ -52,6 +52,16 @@ class TrialPoint:
         return int(self.trial["train"]["epochs"])
 
     @property
+    def steps(self) -> int:
+        """The last ``epoch`` the trial reports before its final report: a grid trial's epochs;
+        a search sample's step counts on over its trainings (datasets x partitions x seeds),
+        each its epochs and its evaluation before training."""
+        if not self.sampled:
+            return self.epochs
+        trainings = len(self.datasets) * self.partitions * max(1, len(self.seeds))
+        return trainings * (self.epochs + 1)
+
+    @property
     def output_dir(self) -> str:
         """The trial's folder (a search: the folder of its samples' folders)."""
         return str(self.trial["output_dir"])

@@ -45,20 +45,29 @@ class ProgressPrinter(Callback):
         lines = [f"{self.done}/{self.total} done, {len(running)} running:"]
         for t in running:
             last = self.latest.get(t.trial_id, {})
-            epochs = point_of(t.config).epochs
+            point = point_of(t.config)
+            unit = "step " if point.sampled else "epoch"  # a search sample: over its trainings
             scores = (
                 f"base {last['base']:6.2f}  new {last['new']:6.2f}  H {last['H']:6.2f}"
                 if last
                 else "starting"
             )
             lines.append(
-                f"           {self._name(t):<42} epoch {last.get('epoch', 0):>3}/{epochs:<3} {scores}"
+                f"           {self._name(t):<42} {unit} {last.get('epoch', 0):>3}/{point.steps:<3} "
+                f"{scores}"
             )
         self._print("\n".join(lines))
 
     def on_trial_complete(self, iteration, trials, trial, **info) -> None:
         self.done += 1
         last = trial.last_result or {}
+        if not last.get("final"):  # a search's pruner stopped it after this step's report
+            point = point_of(trial.config)
+            self._print(
+                f"[{self.done}/{self.total}] {self._name(trial):<40} stopped early at step "
+                f"{last.get('epoch', 0)}/{point.steps} (H {last.get('H', float('nan')):.2f})"
+            )
+            return
         self._print(
             f"[{self.done}/{self.total}] {self._name(trial):<40} "
             f"base {last.get('base', float('nan')):6.2f}  new {last.get('new', float('nan')):6.2f}  "

@@ -216,7 +216,7 @@ def run_search(spec: SweepSpec, options: SearchOptions, resume: Path | None = No
             seeds=options.val_seeds,
         )
         trainings = len(point.datasets) * options.partitions * len(options.val_seeds)
-        steps = trainings * (first.config.train.epochs + 1)
+        steps = point.steps
         scheduler = pruner(first.config.train.epochs, steps) if options.prune else None
         total = options.num_samples + 1  # and the reference
         tuner = make_tuner(

@@ -10,3 +10,13 @@ def test_a_point_goes_through_json_and_back():
     config = json.loads(json.dumps({POINT: point.to_config(), "sept.lam": 0.3}))
     assert point_of(config) == point and point_of(config).epochs == 3
     assert sampled_settings(config) == {"sept.lam": 0.3}
+
+
+def test_a_search_samples_steps_count_over_its_trainings():
+    trial = {"train": {"epochs": 12}, "output_dir": "/o"}
+    grid = TrialPoint("t", "coop", trial)
+    sample = TrialPoint("s", "search", trial, sampled=True, datasets=("A", "B"), partitions=3)
+    seeded = TrialPoint("s", "search", trial, sampled=True, datasets=("A",), seeds=(0, 1))
+    config = json.loads(json.dumps({POINT: seeded.to_config()}))
+    assert point_of(config).seeds == (0, 1)
+    assert (grid.steps, sample.steps, seeded.steps) == (12, 2 * 3 * 13, 2 * 13)

@@ -78,7 +78,7 @@ def test_the_pruner_stops_a_setting_that_is_clearly_worse(tmp_path, small_weight
     assert (markers / "3.started").read_text() in stopped, stopped  # the third setting
     assert best["early_stopping"]["steps_run"] < best["early_stopping"]["steps_planned"] == 12
     assert best["without_sept"]["H"] > 0  # the reference ran to the end beside them
-    assert "stopped early" in out and "0 failed" in out
+    assert "stopped early at step " in out and "0 failed" in out  # in progress and summary
     with open(run_dir / "optuna_study.csv") as handle:
         states = [row["state"] for row in csv.DictReader(handle)]
     assert states[0] == "COMPLETE" and states[2] == "PRUNED"  # the defaults ran to the end
