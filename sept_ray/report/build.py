@@ -60,9 +60,10 @@ def build_report(
     out_dir.mkdir(parents=True, exist_ok=True)
     figure_dir = out_dir / "figures"
     finished = record.finished()
+    missing = STUDIES.get(record.study).missing(record)
     progress(
         f"report: {record.experiment} / {record.run_name}: {len(finished)} finished, "
-        f"{len(record.failed())} failed, {len(record.missing())} planned trials without a result"
+        f"{len(record.failed())} failed, {len(missing)} planned trials without a result"
     )
     comparable = sweep_comparability(record)
     with tempfile.TemporaryDirectory() as tmp:
@@ -138,7 +139,8 @@ def problem_tables(record: SweepRecord) -> list[Table]:
             )
         )
     status = {t.name: t.status for t in record.trials}
-    missing = [p for p in record.missing() if status.get(p["name"]) != "FAILED"]
+    planned = STUDIES.get(record.study).missing(record)
+    missing = [p for p in planned if status.get(p["name"]) != "FAILED"]
     if missing:
         out.append(
             Table(

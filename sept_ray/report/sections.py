@@ -130,6 +130,12 @@ def search_parts(inputs: ReportInputs) -> ReportParts:
     table = search_table(inputs.record, inputs.finished)
     figures, absent = search_figure_files(inputs.record, inputs.figure_dir)
     table.notes += absent
+    stopped = [t.name for t in inputs.record.trials if t.status == "KILLED"]
+    if stopped:
+        table.notes.append(
+            f"{len(stopped)} settings stopped early or interrupted (no objective, not shown): "
+            + ", ".join(stopped)
+        )
     if inputs.record.params.get("objective") != "pareto" or not inputs.finished:
         return ReportParts([table], figures)
     points = search_pareto_points(inputs.finished)

@@ -45,6 +45,10 @@ class Study:
         """How many trials the sweep planned."""
         return len(record.plan)
 
+    def missing(self, record: SweepRecord) -> list[dict[str, Any]]:
+        """The planned trials (entries of ``record.plan``) without a finished run."""
+        return record.missing()
+
     def report(self, inputs: ReportInputs) -> ReportParts:
         """The study's tables and figures (none without a finished trial)."""
         raise NotImplementedError

@@ -206,7 +206,15 @@ class Search(Study):
         return best_on_b2n(args, argv, setup, found) or code
 
     def planned(self, record: SweepRecord) -> int:
-        return int(record.params.get("num_samples", len(record.plan)))
+        """The settings searched and the reference without SEPT, when the search ran one."""
+        references = sum(t.params.get("sept.enabled") == "False" for t in record.trials)
+        return int(record.params.get("num_samples", len(record.plan))) + references
+
+    def missing(self, record: SweepRecord) -> list[dict[str, Any]]:
+        """None by name: a search's plan is a number of samples (its per-dataset trials are
+        what each sample runs, not trials of their own); a stopped or failed setting is in the
+        search's table and its failed trials."""
+        return []
 
     def report(self, inputs: ReportInputs) -> ReportParts:
         return search_parts(inputs)

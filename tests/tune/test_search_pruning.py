@@ -87,5 +87,7 @@ def test_the_pruner_stops_a_setting_that_is_clearly_worse(tmp_path, small_weight
     children = [r for r in runs if MLFLOW_PARENT_RUN_ID in r.data.tags]
     killed = [r for r in children if r.info.status == "KILLED"]
     assert len(killed) == len(stopped) and all("sept.stopped_early" in r.data.tags for r in killed)
+    report = (run_dir / "report" / "report.md").read_text()
+    assert "settings stopped early or interrupted" in report and "Missing trials" not in report
     scored = {r["trial_id"] for r in csv.DictReader((run_dir / "search_trials.csv").open())}
     assert not scored & set(stopped)  # a stopped setting is no candidate
