@@ -35,7 +35,7 @@ def rebuild_study(record: SweepRecord):
         if trial.params.get("sept.enabled") == "False":  # the reference: not Optuna's trial
             continue
         # a conditional space: each trial holds the parameters its switches made matter
-        params = {k: parse_param(trial.params[k], d) for k, d in space.items() if k in trial.params}
+        params = sampled_params(trial.params, space)
         if not params:
             continue
         state = optuna.trial.TrialState.COMPLETE if trial.finished else optuna.trial.TrialState.FAIL
@@ -50,6 +50,20 @@ def rebuild_study(record: SweepRecord):
             )
         )
     return study
+
+
+def sampled_params(params: dict[str, str], space: dict[str, Any]) -> dict[str, Any]:
+    """The searched parameters a search trial's logged ``params`` drew, typed: a trial logs its
+    whole config, so a parameter its switches made not matter (never sampled) is left out, as
+    :func:`sept_ray.tune.search_space.sample_settings` leaves it; ``space``: {key: Optuna
+    distribution} of the search."""
+    from sept_ray.tune.search_space import that_matter
+
+    values = {k: parse_param(params[k], d) for k, d in space.items() if k in params}
+    if set(values) != set(space):  # not a search of this space's keys: keep what it logged
+        return values
+    bank_size = space["sept.n_neighbors"].high
+    return {k: values[k] for k in that_matter(values, bank_size)}
 
 
 def parse_param(text: str, distribution) -> Any:

@@ -26,7 +26,12 @@ from sept_ray.report.plots import (
 )
 from sept_ray.report.record import SweepRecord, TrialRecord
 from sept_ray.report.render import FigureFile
-from sept_ray.report.search_plots import SPACE_ARTIFACT, rebuild_study, search_figures
+from sept_ray.report.search_plots import (
+    SPACE_ARTIFACT,
+    rebuild_study,
+    sampled_params,
+    search_figures,
+)
 from sept_ray.report.sept_effect import sept_effects
 from sept_ray.report.table import Table
 from sept_ray.report.tsne import TextMap, tsne_figure
@@ -166,7 +171,10 @@ def search_table(record: SweepRecord, finished: list[TrialRecord]) -> Table:
     """Every finished setting of a search, best first: the sampled values (the keys of the
     parent run's ``search_space.json``; empty where the switches made one not matter, and for
     the reference without SEPT), the objective and its spread over partitions and seeds."""
-    space = record.artifact_json(record.parent_run_id, SPACE_ARTIFACT) or {}
+    from optuna.distributions import json_to_distribution
+
+    space_json = record.artifact_json(record.parent_run_id, SPACE_ARTIFACT) or {}
+    space = {key: json_to_distribution(text) for key, text in space_json.items()}
     searched = list(space)
     per_dataset = sorted({k for t in finished for k in t.metrics if k.startswith("H_")})
     scores = ("H", "spread_H", "base", "new")
@@ -174,9 +182,8 @@ def search_table(record: SweepRecord, finished: list[TrialRecord]) -> Table:
     body = []
     for trial in sorted(finished, key=lambda t: -t.metrics["H"]):
         name = search_row_name(trial)
-        settings = [
-            short(trial.params.get(k, "")) if name != REFERENCE_ROW else "" for k in searched
-        ]
+        drawn = sampled_params(trial.params, space) if name != REFERENCE_ROW else {}
+        settings = [short(trial.params[k]) if k in drawn else "" for k in searched]
         scores_ = [f"{trial.metrics[k]:.2f}" if k in trial.metrics else "" for k in scores]
         extra = [f"{trial.metrics[k]:.2f}" if k in trial.metrics else "" for k in per_dataset]
         body.append([name, *settings, *scores_, *extra])

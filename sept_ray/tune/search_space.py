@@ -93,25 +93,32 @@ def within(distribution, value: Any) -> bool:
     return distribution.low <= value <= distribution.high
 
 
-def default_settings(sept: SeptConfig, bank_size: int) -> dict[str, Any]:
-    """The trials' own SEPT settings (SEPT's defaults, or what ``--set`` made them) as the
-    searched parameters that matter under their switches (the ones :func:`sample_settings`
-    asks for, given these values): the search's first sample, its reference. A value outside
-    the searched range is a ConfigError naming it."""
+def that_matter(values: dict[str, Any], bank_size: int) -> list[str]:
+    """The searched keys that matter under the switches of ``values`` (every searched key):
+    the ones :func:`sample_settings` asks for, given these values (an Optuna FixedTrial)."""
     import optuna
 
+    fixed = optuna.trial.FixedTrial(values)
+    with warnings.catch_warnings():  # a value out of range is the caller's to refuse
+        warnings.simplefilter("ignore", UserWarning)
+        sample_settings(fixed, bank_size)
+    return [key for key in SEARCHED if key in fixed.params]
+
+
+def default_settings(sept: SeptConfig, bank_size: int) -> dict[str, Any]:
+    """The trials' own SEPT settings (SEPT's defaults, or what ``--set`` made them) as the
+    searched parameters that matter under their switches (:func:`that_matter`): the search's
+    first sample, its reference. A value outside the searched range is a ConfigError naming
+    it."""
     values = {key: getattr(sept, key.removeprefix("sept.")) for key in SEARCHED}
     if not (values["sept.use_intra"] or values["sept.use_inter"]):
         raise ConfigError("the search's reference has both SE terms off: nothing to compare to")
-    fixed = optuna.trial.FixedTrial(values)
-    with warnings.catch_warnings():  # a value out of range is refused below, naming it
-        warnings.simplefilter("ignore", UserWarning)
-        sample_settings(fixed, bank_size)
+    keys = that_matter(values, bank_size)
     space = optuna_distributions(bank_size)
-    for key, value in fixed.params.items():
-        if not within(space[key], value):
-            raise ConfigError(f"{key} = {value!r}: outside the searched space {space[key]}")
-    return {key: values[key] for key in SEARCHED if key in fixed.params}
+    for key in keys:
+        if not within(space[key], values[key]):
+            raise ConfigError(f"{key} = {values[key]!r}: outside the searched space {space[key]}")
+    return {key: values[key] for key in keys}
 
 
 def write_space(run_dir: Path, bank_size: int) -> Path:
