@@ -38,6 +38,7 @@ from sept_ray.tune.search_choice import (
     is_reference,
     pareto_front,
     recommend,
+    row_of,
     sampled_rows,
     scored,
     search_rows,
@@ -134,7 +135,7 @@ class SearchResult:
 
     def row(self, trial_id: str) -> dict[str, Any] | None:
         """The row of ``trial_id`` (e.g. ``defaults``, ``without-sept``), if it finished."""
-        return next((r for r in self.trials if r["trial_id"] == trial_id), None)
+        return row_of(self.trials, trial_id)
 
 
 def pruner(epochs: int, steps: int):

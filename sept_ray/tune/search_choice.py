@@ -60,6 +60,11 @@ def settings_of(row: dict[str, Any]) -> dict[str, Any]:
     return {k: row[k] for k in SEARCHED if row.get(k, "") != ""}
 
 
+def row_of(rows: list[dict[str, Any]], trial_id: str) -> dict[str, Any] | None:
+    """The row of ``trial_id`` (e.g. ``defaults``, ``without-sept``), if it finished."""
+    return next((r for r in rows if r["trial_id"] == trial_id), None)
+
+
 def sampled_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The rows of Optuna's trials: SEPT's defaults and the sampled settings (not the
     reference)."""
@@ -155,9 +160,6 @@ def write_summary(
     body = [[fmt(r.get(k)) for k in header] for r in rows]
     files = write_files(Table("search_trials", "Search trials", header, body), run_dir)
 
-    def first(trial_id: str) -> dict[str, Any] | None:
-        return next((r for r in rows if r["trial_id"] == trial_id), None)
-
     sampled = [r for r in sampled_rows(rows) if r["trial_id"] != DEFAULTS_ROW]
     best_file = run_dir / "best_settings.json"
     summary = {
@@ -167,8 +169,8 @@ def write_summary(
         "margin": choice.margin,
         "settings": settings_of(choice.row),
         "best_searched": scored(sampled[0] if sampled else None),
-        "defaults": scored(first(DEFAULTS_ROW)),
-        "without_sept": scored(first(REFERENCE_ROW)),
+        "defaults": scored(row_of(rows, DEFAULTS_ROW)),
+        "without_sept": scored(row_of(rows, REFERENCE_ROW)),
         **extra,
     }
     best_file.write_text(json.dumps(summary, indent=1))
